@@ -1,0 +1,160 @@
+# mailcert - build, test, benchmark and install.
+#
+#   make              build/mailcert-milter and build/mailcert
+#   make check        every test (unit tests also under ASan+UBSan); ends
+#                     with one line "N passed, N failed"
+#   make deps         install the Debian packages needed to build and test
+#   make demo         a private Postfix on loopback with the milter, sample
+#                     order and CA mails, the ledger shown
+#   make fuzz         libFuzzer target for the parser (needs clang)
+#   make bench        the milter against a do-nothing milter, see README
+#   make install      PREFIX=/usr/local DESTDIR=
+
+PREFIX	?= /usr/local
+SYSCONFDIR ?= /etc
+BINDIR	= $(PREFIX)/bin
+SBINDIR	= $(PREFIX)/sbin
+MANDIR	= $(PREFIX)/share/man
+DATADIR	= $(PREFIX)/share/mailcert
+UNITDIR	?= /lib/systemd/system
+
+CC	?= cc
+PKGS	= gmime-3.0 openssl libpcre2-8 sqlite3 libarchive inih jansson libcurl
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+WARN	= -Wall -Wextra -Werror -Wno-unused-parameter
+INCS	= -Ilib -Istore -Iparser -Iinstaller -Ibuild/gen
+CFLAGS	?= -O2 -g
+ALL_CFLAGS = -std=gnu11 $(CFLAGS) $(WARN) $(INCS) $(PKG_CFLAGS) -DSYSCONFDIR='"$(SYSCONFDIR)"'
+LIBS	= $(PKG_LIBS) -lpthread
+SAN	= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+B	= build
+GEN_SRCS = $(B)/gen/profiles_builtin.c
+CORE_SRCS = $(wildcard lib/*.c store/*.c parser/*.c installer/*.c)
+MILTER_SRCS = $(wildcard milter/*.c)
+CLI_SRCS = $(wildcard cli/*.c)
+UNIT_SRCS = $(wildcard tests/unit/test_*.c)
+PROFILES = $(sort $(wildcard profiles/*.conf))
+
+CORE_OBJS = $(CORE_SRCS:%.c=$(B)/obj/%.o) $(GEN_SRCS:$(B)/%.c=$(B)/obj/%.o)
+MILTER_OBJS = $(MILTER_SRCS:%.c=$(B)/obj/%.o)
+CLI_OBJS = $(CLI_SRCS:%.c=$(B)/obj/%.o)
+UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
+
+ASAN_CORE_OBJS = $(CORE_OBJS:$(B)/obj/%=$(B)/asan/%)
+ASAN_UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(B)/asan/tests/%)
+
+PROGS	= $(B)/mailcert-milter $(B)/mailcert
+
+all: $(PROGS)
+
+# Build tools and generated sources -------------------------------------
+
+$(B)/embed: tools/embed.c
+	@mkdir -p $(@D)
+	$(CC) -O1 -Wall -Wextra -Werror -o $@ $<
+
+$(B)/gen/profiles_builtin.c: $(B)/embed $(PROFILES)
+	@mkdir -p $(@D)
+	$(B)/embed $(PROFILES) > $@.tmp && mv $@.tmp $@
+
+# Objects ----------------------------------------------------------------
+
+$(B)/obj/%.o: %.c $(wildcard */*.h) | $(GEN_SRCS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/obj/gen/%.o: $(B)/gen/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/asan/%.o: %.c $(wildcard */*.h) | $(GEN_SRCS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -O1 $(SAN) -c -o $@ $<
+
+$(B)/asan/gen/%.o: $(B)/gen/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -O1 $(SAN) -c -o $@ $<
+
+$(B)/libmailcert.a: $(CORE_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(B)/asan/libmailcert.a: $(ASAN_CORE_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+# Programs ---------------------------------------------------------------
+
+$(B)/mailcert-milter: $(MILTER_OBJS) $(B)/libmailcert.a
+	$(CC) $(CFLAGS) -o $@ $(MILTER_OBJS) $(B)/libmailcert.a $(LIBS) -lmilter
+
+$(B)/mailcert: $(CLI_OBJS) $(B)/libmailcert.a
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJS) $(B)/libmailcert.a $(LIBS)
+
+# Tests ------------------------------------------------------------------
+
+$(B)/tests/%: tests/unit/%.c tests/unit/check.h $(B)/libmailcert.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(B)/libmailcert.a $(LIBS)
+
+$(B)/asan/tests/%: tests/unit/%.c tests/unit/check.h $(B)/asan/libmailcert.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -O1 $(SAN) -Itests/unit -o $@ $< $(B)/asan/libmailcert.a $(LIBS)
+
+FUZZ_REPLAY = $(if $(wildcard tests/fuzz/fuzz_parser.c),$(B)/fuzz-replay)
+
+tests: $(PROGS) $(UNIT_BINS) $(ASAN_UNIT_BINS) $(FUZZ_REPLAY)
+
+check: tests
+	@tests/run-tests
+
+# Fuzzing: libFuzzer with clang; check replays the corpus with a plain driver.
+
+$(B)/fuzz-replay: tests/fuzz/fuzz_parser.c tests/fuzz/replay_main.c $(B)/asan/libmailcert.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -O1 $(SAN) -o $@ $^ $(LIBS)
+
+fuzz: $(GEN_SRCS)
+	@mkdir -p $(B)/fuzz
+	clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined $(INCS) $(PKG_CFLAGS) \
+	    -o $(B)/fuzz/fuzz_parser tests/fuzz/fuzz_parser.c $(CORE_SRCS) $(GEN_SRCS) $(LIBS)
+	@mkdir -p $(B)/fuzz/corpus
+	$(B)/fuzz/fuzz_parser -max_total_time=$${FUZZ_SECONDS:-60} -max_len=65536 \
+	    $(B)/fuzz/corpus tests/fuzz/corpus tests/fixtures
+
+# Benchmarks -------------------------------------------------------------
+
+bench: $(PROGS)
+	$(MAKE) -C bench
+	bench/run-bench
+
+demo: $(PROGS)
+	contrib/postfix/demo
+
+deps:
+	tools/install-deps
+
+# Installation -----------------------------------------------------------
+
+install: $(PROGS)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DATADIR)/profiles \
+	    $(DESTDIR)$(SYSCONFDIR)/mailcert $(DESTDIR)$(UNITDIR)
+	install -m 0755 $(B)/mailcert-milter $(DESTDIR)$(SBINDIR)/
+	install -m 0755 $(B)/mailcert $(DESTDIR)$(BINDIR)/
+	install -m 0644 man/mailcert.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 man/mailcert.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	test ! -f man/mailcert-milter.8 || install -m 0644 man/mailcert-milter.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 $(PROFILES) $(DESTDIR)$(DATADIR)/profiles/
+	install -m 0644 contrib/postfix/mailcert.conf.example $(DESTDIR)$(DATADIR)/
+	test -f $(DESTDIR)$(SYSCONFDIR)/mailcert/mailcert.conf || \
+	    install -m 0640 contrib/postfix/mailcert.conf.example $(DESTDIR)$(SYSCONFDIR)/mailcert/mailcert.conf
+	for u in contrib/postfix/*.service; do test -f "$$u" && install -m 0644 "$$u" $(DESTDIR)$(UNITDIR)/; done; true
+
+clean:
+	rm -rf $(B)
+
+.PHONY: all tests check fuzz bench demo deps install clean
+.SECONDARY:

@@ -1,0 +1,79 @@
+/*
+ * NAME
+ *	fingerprint - SHA-256 of certificates and public keys
+ * SYNOPSIS
+ *	int pkey_spki_sha256_hex(EVP_PKEY *pkey, char out[65])
+ *	int cert_sha256_hex(X509 *cert, char out[65])
+ *	EVP_PKEY *load_private_key(const char *path, struct strbuf *err)
+ * DESCRIPTION
+ *	An order is tied to its key by the SHA-256 of the key's DER
+ *	SubjectPublicKeyInfo: a certificate belongs to an order when the
+ *	hash of its public key is the order's.  The same hex form names a
+ *	certificate in the ledger.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/sha.h>
+
+#include "fingerprint.h"
+
+static void hex_encode(const unsigned char *data, size_t len, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		out[2 * i] = hex[data[i] >> 4];
+		out[2 * i + 1] = hex[data[i] & 15];
+	}
+	out[2 * len] = 0;
+}
+
+int pkey_spki_sha256_hex(EVP_PKEY *pkey, char out[SHA256_HEX_LEN + 1])
+{
+	unsigned char *der = NULL;
+	unsigned char digest[SHA256_DIGEST_LENGTH];
+	int len;
+
+	if (pkey == NULL || (len = i2d_PUBKEY(pkey, &der)) <= 0)
+		return -1;
+	SHA256(der, (size_t) len, digest);
+	OPENSSL_free(der);
+	hex_encode(digest, sizeof(digest), out);
+	return 0;
+}
+
+int cert_sha256_hex(X509 *cert, char out[SHA256_HEX_LEN + 1])
+{
+	unsigned char digest[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+
+	if (X509_digest(cert, EVP_sha256(), digest, &len) != 1 || len != SHA256_DIGEST_LENGTH)
+		return -1;
+	hex_encode(digest, len, out);
+	return 0;
+}
+
+EVP_PKEY *load_private_key(const char *path, struct strbuf *err)
+{
+	FILE *fp;
+	EVP_PKEY *pkey;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		sb_appendf(err, "%s: cannot open: %s", path, strerror(errno));
+		return NULL;
+	}
+	pkey = PEM_read_PrivateKey(fp, NULL, NULL, NULL);
+	fclose(fp);
+	if (pkey == NULL) {
+		sb_appendf(err, "%s: not a PEM private key (%s)", path,
+			   ERR_reason_error_string(ERR_peek_last_error()) ?
+			   ERR_reason_error_string(ERR_peek_last_error()) : "unreadable");
+		ERR_clear_error();
+	}
+	return pkey;
+}

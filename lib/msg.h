@@ -1,0 +1,22 @@
+/*
+ * msg.h - the one logging vocabulary of mailcert.
+ *
+ * msg_info: worth knowing.  msg_warn: something went wrong with one message
+ * or one order; the program goes on.  msg_error: an operation failed and
+ * the caller reported it.  msg_fatal: cannot continue at all; exits 1.
+ */
+#ifndef MAILCERT_MSG_H
+#define MAILCERT_MSG_H
+
+#include <stdarg.h>
+
+void msg_open(const char *ident, int to_stderr);
+void msg_set_verbose(int verbose);
+int msg_verbose(void);
+void msg_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void msg_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void msg_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void msg_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void msg_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+#endif
