@@ -63,19 +63,23 @@ $(B)/gen/profiles_builtin.c: $(B)/embed $(PROFILES)
 
 $(B)/obj/%.o: %.c $(wildcard */*.h) | $(GEN_SRCS)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(B)/obj/gen/%.o: $(B)/gen/%.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(B)/asan/%.o: %.c $(wildcard */*.h) | $(GEN_SRCS)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -O1 $(SAN) -c -o $@ $<
+	@echo "  CC asan $<"
+	@$(CC) $(ALL_CFLAGS) -O1 $(SAN) -c -o $@ $<
 
 $(B)/asan/gen/%.o: $(B)/gen/%.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -O1 $(SAN) -c -o $@ $<
+	@echo "  CC asan $<"
+	@$(CC) $(ALL_CFLAGS) -O1 $(SAN) -c -o $@ $<
 
 $(B)/libmailcert.a: $(CORE_OBJS)
 	rm -f $@

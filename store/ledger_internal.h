@@ -1,0 +1,44 @@
+/*
+ * ledger_internal.h - what the files of store/ share and nobody else sees.
+ */
+#ifndef MAILCERT_LEDGER_INTERNAL_H
+#define MAILCERT_LEDGER_INTERNAL_H
+
+#include <sqlite3.h>
+
+#include "ledger.h"
+
+struct ledger {
+	sqlite3 *db;
+	int     in_transaction;		/* ledger_begin() was called */
+	int     write_depth;		/* nested ledger_write_begin() calls */
+	char    error[512];
+};
+
+/* Prepare sql; NULL with the error recorded. */
+sqlite3_stmt *ledger_prepare(struct ledger *ledger, const char *sql);
+
+/* Record the connection's current error with what was being done; -1. */
+int ledger_fail(struct ledger *ledger, const char *what);
+
+/* Begin a write unless the caller holds a transaction; end it with
+ * ledger_write_end(ledger, rc), which commits when rc is 0. */
+int ledger_write_begin(struct ledger *ledger);
+int ledger_write_end(struct ledger *ledger, int rc);
+
+/* Run a statement that returns no rows; 0 or -1. */
+int ledger_step_done(struct ledger *ledger, sqlite3_stmt *stmt, const char *what);
+
+char *column_strdup(sqlite3_stmt *stmt, int col);
+void bind_text(sqlite3_stmt *stmt, int idx, const char *text);
+
+/* Names as one text column: lower-case, one per line. */
+char *names_join(const struct strlist *names);
+void names_split(const char *text, struct strlist *names);
+
+/* Create or migrate the schema to LEDGER_SCHEMA_VERSION. */
+int ledger_migrate(struct ledger *ledger);
+
+long long ledger_now(void);
+
+#endif
