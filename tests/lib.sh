@@ -6,7 +6,7 @@
 #	check "name" test-command...   ok when the command succeeds
 #	check_eq "name" "$got" "$want" ok when equal, else "got X, want Y"
 #	check_contains "name" "$text" "$part"
-#	T=$(test_tmpdir)               a private directory removed at exit
+#	make_tmpdir                    sets T to a private directory removed at exit
 #	at_exit "command..."           run (with eval) at exit, last first
 #
 # Every test prints "ok - NAME" / "not ok - NAME: why" lines, which
@@ -44,11 +44,10 @@ at_exit() {
 	trap 'eval "$_at_exit_cmds"' EXIT
 }
 
-test_tmpdir() {
-	_d=$(mktemp -d "${TMPDIR:-/tmp}/mailcert-test.XXXXXX")
-	chmod 755 "$_d"
-	at_exit "rm -rf '$_d'"
-	echo "$_d"
+make_tmpdir() {
+	T=$(mktemp -d "${TMPDIR:-/tmp}/mailcert-test.XXXXXX")
+	chmod 755 "$T"
+	at_exit "rm -rf '$T'"
 }
 
 # wait_for SECONDS command... : retry every 0.1 s until it succeeds.
