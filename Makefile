@@ -35,12 +35,14 @@ CORE_SRCS = $(wildcard lib/*.c store/*.c parser/*.c installer/*.c)
 MILTER_SRCS = $(wildcard milter/*.c)
 CLI_SRCS = $(wildcard cli/*.c)
 UNIT_SRCS = $(wildcard tests/unit/test_*.c)
+TOOL_SRCS = $(wildcard tests/tools/*.c)
 PROFILES = $(sort $(wildcard profiles/*.conf))
 
 CORE_OBJS = $(CORE_SRCS:%.c=$(B)/obj/%.o) $(GEN_SRCS:$(B)/%.c=$(B)/obj/%.o)
 MILTER_OBJS = $(MILTER_SRCS:%.c=$(B)/obj/%.o)
 CLI_OBJS = $(CLI_SRCS:%.c=$(B)/obj/%.o)
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
+TOOL_BINS = $(TOOL_SRCS:tests/tools/%.c=$(B)/tests/tools/%)
 
 ASAN_CORE_OBJS = $(CORE_OBJS:$(B)/obj/%=$(B)/asan/%)
 ASAN_UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(B)/asan/tests/%)
@@ -101,15 +103,22 @@ $(B)/mailcert: $(CLI_OBJS) $(B)/libmailcert.a
 
 $(B)/tests/%: tests/unit/%.c tests/unit/check.h $(B)/libmailcert.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(B)/libmailcert.a $(LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(B)/libmailcert.a $(LIBS)
 
 $(B)/asan/tests/%: tests/unit/%.c tests/unit/check.h $(B)/asan/libmailcert.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -O1 $(SAN) -Itests/unit -o $@ $< $(B)/asan/libmailcert.a $(LIBS)
+	@echo "  LD asan $@"
+	@$(CC) $(ALL_CFLAGS) -O1 $(SAN) -Itests/unit -o $@ $< $(B)/asan/libmailcert.a $(LIBS)
 
 FUZZ_REPLAY = $(if $(wildcard tests/fuzz/fuzz_parser.c),$(B)/fuzz-replay)
 
-tests: $(PROGS) $(UNIT_BINS) $(ASAN_UNIT_BINS) $(FUZZ_REPLAY)
+$(B)/tests/tools/%: tests/tools/%.c $(B)/libmailcert.a
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libmailcert.a $(LIBS)
+
+tests: $(PROGS) $(UNIT_BINS) $(ASAN_UNIT_BINS) $(TOOL_BINS) $(FUZZ_REPLAY)
 
 check: tests
 	@tests/run-tests

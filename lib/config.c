@@ -110,6 +110,7 @@ struct config_parse {
 	const char *path;
 	FILE   *fp;
 	int     line;			/* the line the reader last returned */
+	int     section_line;		/* the line of the last [section] */
 	int     line_too_long;
 	struct config *cfg;
 	struct strlist seen;		/* "section.key" already given */
@@ -435,12 +436,12 @@ static int config_handler(void *user, const char *section, const char *name,
 		return config_fail(cp, cp->line, "line longer than %d characters", CONFIG_MAX_LINE - 2);
 	if ((target_name = target_section_name(section)) != NULL) {
 		if (!valid_target_name(target_name))
-			return config_fail(cp, cp->line, "bad target name \"%s\" (letters, digits, - _ . only)",
+			return config_fail(cp, cp->section_line, "bad target name \"%s\" (letters, digits, - _ . only)",
 					   target_name);
 		key = find_key(target_keys, "target", name);
-		base = get_target(cp->cfg, target_name, cp->line);
+		base = get_target(cp->cfg, target_name, cp->section_line);
 	} else if (!known_section(section)) {
-		return config_fail(cp, cp->line, "unknown section [%s]", section);
+		return config_fail(cp, cp->section_line, "unknown section [%s]", section);
 	} else {
 		key = find_key(config_keys, section, name);
 	}
@@ -464,6 +465,8 @@ static char *config_reader(char *str, int num, void *stream)
 		return NULL;
 	len = strlen(str);
 	cp->line++;
+	if (str[strspn(str, " \t")] == '[')
+		cp->section_line = cp->line;
 	if (len > 0 && str[len - 1] != '\n' && !feof(cp->fp)) {
 		int c;
 

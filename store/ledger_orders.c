@@ -259,6 +259,28 @@ static int insert_order_row(struct ledger *ledger, struct order *order)
 	return rc;
 }
 
+/* add_order_event - "example.com www.example.com, CA sectigo, target web" */
+
+static int add_order_event(struct ledger *ledger, const struct order *order)
+{
+	struct strlist all = STRLIST_INIT;
+	char *names;
+	char *p;
+	int rc;
+
+	strlist_add(&all, order->domain);
+	strlist_copy(&all, &order->alt_names);
+	names = names_join(&all);
+	for (p = names; *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+	rc = ledger_add_event(ledger, order->id, "order_added", "%s, CA %s, target %s",
+			      names, order->ca, order->target);
+	free(names);
+	strlist_free(&all);
+	return rc;
+}
+
 int ledger_add_order(struct ledger *ledger, struct order *order)
 {
 	size_t i;
@@ -271,16 +293,8 @@ int ledger_add_order(struct ledger *ledger, struct order *order)
 		rc = insert_order_name(ledger, order->id, order->domain);
 	for (i = 0; rc == 0 && i < order->alt_names.count; i++)
 		rc = insert_order_name(ledger, order->id, order->alt_names.items[i]);
-	if (rc == 0) {
-		char *names = names_join(&order->alt_names);
-
-		for (char *p = names; *p; p++)
-			if (*p == '\n')
-				*p = ' ';
-		rc = ledger_add_event(ledger, order->id, "order_added", "%s%s%s, CA %s, target %s",
-				      order->domain, *names ? " " : "", names, order->ca, order->target);
-		free(names);
-	}
+	if (rc == 0)
+		rc = add_order_event(ledger, order);
 	return ledger_write_end(ledger, rc);
 }
 
