@@ -5,14 +5,30 @@
  *	int cmd_check_config(struct cli *cli, int argc, char **argv)
  * DESCRIPTION
  *	Loads the configuration and checks what can be checked without
- *	changing anything: every key (config_load), the CA trust store is
- *	readable, every target's commands are executable programs.  Prints
+ *	changing anything: every key (config_load), the CA profiles compile
+ *	(built-in and [ca] profiles), the CA trust store is readable, every
+ *	target's commands are executable programs.  Prints
  *	"FILE: ok" and exits 0, or names what is wrong and exits 1.
  */
 #include <stdio.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "parser.h"
+
+static int check_profiles(const struct config *cfg)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct parser *parser;
+
+	if ((parser = parser_new(cfg, &err)) == NULL) {
+		cli_error("%s", sb_str(&err));
+		sb_free(&err);
+		return 1;
+	}
+	parser_free(parser);
+	return 0;
+}
 
 static int check_command(const char *target, const char *what, const struct strlist *argv)
 {
@@ -33,6 +49,7 @@ int cmd_check_config(struct cli *cli, int argc, char **argv)
 		return cli_usage(cli_find_command("check-config", NULL));
 	if (cli_load_config(cli) < 0)
 		return 1;
+	rc |= check_profiles(cli->cfg);
 	if (access(cli->cfg->trust_store, R_OK) != 0)
 		rc = cli_error("[ca] trust_store %s: cannot read it: %m", cli->cfg->trust_store);
 	for (t = cli->cfg->targets; t; t = t->next) {

@@ -8,7 +8,8 @@
  *	Refused, with the reason on stderr and nothing recorded: an invalid
  *	domain or alternative name, an approver that is not an address, a
  *	key that cannot be read as a private key, a target that the
- *	configuration does not define, an approve mode that does not exist.
+ *	configuration does not define, a CA without a profile, an approve
+ *	mode that does not exist.
  *	The key is referred to by its absolute path and tied to the order by
  *	the SHA-256 of its public key.
  */
@@ -24,6 +25,7 @@
 #include "fingerprint.h"
 #include "mymalloc.h"
 #include "names.h"
+#include "parser.h"
 
 #define MAX_ALT_NAMES 100
 
@@ -38,6 +40,36 @@ struct order_args {
 	const char *contact;
 	const char *approve_mode;
 };
+
+/* known_ca - the CA must be one of the loaded profiles */
+
+static int known_ca(const struct config *cfg, const char *ca)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct strlist names = STRLIST_INIT;
+	struct parser *parser;
+	int known;
+
+	if ((parser = parser_new(cfg, &err)) == NULL) {
+		cli_error("%s", sb_str(&err));
+		sb_free(&err);
+		return 0;
+	}
+	parser_profile_names(parser, &names);
+	known = strlist_contains_nocase(&names, ca);
+	if (!known) {
+		struct strbuf list = STRBUF_INIT;
+		size_t i;
+
+		for (i = 0; i < names.count; i++)
+			sb_appendf(&list, "%s%s", i ? ", " : "", names.items[i]);
+		cli_error("--ca %s: no such CA profile (known: %s)", ca, sb_str(&list));
+		sb_free(&list);
+	}
+	strlist_free(&names);
+	parser_free(parser);
+	return known;
+}
 
 static int check_order_args(struct cli *cli, const struct order_args *args)
 {
@@ -62,6 +94,8 @@ static int check_order_args(struct cli *cli, const struct order_args *args)
 	if (config_find_target(cli->cfg, args->target) == NULL)
 		return cli_error("--target %s: no [target %s] in %s", args->target, args->target,
 				 cli->cfg->path);
+	if (!known_ca(cli->cfg, args->ca))
+		return 1;
 	return 0;
 }
 

@@ -90,3 +90,6 @@ err=$("$MAILCERT" -c "$T/none.conf" orders 2>&1)
 check_contains "a missing configuration is named" "$err" "$T/none.conf: cannot open"
 err=$(mc frobnicate 2>&1); rc=$?
 check_eq "unknown command is a usage error" "$rc" "2"
+err=$(mc order add --domain example.net --ca nosuchca --key "$T/key.pem" --target web 2>&1); rc=$?
+check_eq "unknown CA refused" "$rc" "1"
+check_contains "unknown CA named with the known ones" "$err" "--ca nosuchca: no such CA profile (known: "

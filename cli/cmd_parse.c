@@ -1,0 +1,131 @@
+/*
+ * NAME
+ *	cmd_parse - mailcert parse: what would mailcert make of this mail?
+ * SYNOPSIS
+ *	int cmd_parse(struct cli *cli, int argc, char **argv)
+ * DESCRIPTION
+ *	Reads one message from a file (or "-" for stdin), runs the parser on
+ *	it with the configured profiles and authserv-id, and prints the
+ *	verdict: a readable summary, or the JSON of verdict_to_json() with
+ *	--json.  No side effects: the ledger is not opened.
+ *
+ *	Without -c and without the default configuration file, the built-in
+ *	defaults are used (no authserv-id: nothing is authenticated).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "mymalloc.h"
+#include "parser.h"
+
+/* read_message - the whole file, bounded by the parser's size limit */
+
+static int read_message(const char *path, size_t limit, struct strbuf *data)
+{
+	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	char buf[65536];
+	size_t n;
+
+	if (fp == NULL)
+		return cli_error("%s: cannot open: %s", path, strerror(errno));
+	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0) {
+		sb_append(data, buf, n);
+		if (data->len > limit) {
+			if (fp != stdin)
+				fclose(fp);
+			return cli_error("%s: larger than %zu bytes ([milter] max_message_size)", path, limit);
+		}
+	}
+	n = ferror(fp);
+	if (fp != stdin)
+		fclose(fp);
+	return n ? cli_error("%s: read error", path) : 0;
+}
+
+static void print_verdict(const struct verdict *v)
+{
+	char from[32];
+	char until[32];
+	size_t i;
+
+	printf("kind:          %s\n", verdict_kind_name(v->kind));
+	printf("ca:            %s\n", v->ca ? v->ca : "-");
+	printf("authenticated: %s\n", v->authenticated ? "yes" : "no");
+	if (v->limit_hit)
+		printf("limit reached: %s\n", v->limit_hit);
+	if (v->kind == VERDICT_APPROVAL) {
+		printf("link:          %s\n", v->link ? v->link : "-");
+		printf("code:          %s\n", v->code ? v->code : "-");
+		printf("CA order:      %s\n", v->ca_order ? v->ca_order : "-");
+		printf("domain:        %s\n", v->domain ? v->domain : "-");
+	}
+	for (i = 0; i < v->certs.count; i++) {
+		const struct cert_found *c = &v->certs.certs[i];
+
+		printf("certificate %zu: %s %s\n  issuer %s\n  valid %s to %s\n  sha256 %s\n", i + 1,
+		       cert_role_name(c->role), c->subject, c->issuer,
+		       cli_time(c->not_before, from, sizeof(from)),
+		       cli_time(c->not_after, until, sizeof(until)), c->sha256);
+	}
+	for (i = 0; i < v->reasons.count; i++)
+		printf("reason:        %s\n", v->reasons.items[i]);
+}
+
+static int load_parse_config(struct cli *cli)
+{
+	if (!cli->config_given && access(cli->config_path, F_OK) != 0) {
+		cli->cfg = config_defaults();
+		return 0;
+	}
+	return cli_load_config(cli);
+}
+
+int cmd_parse(struct cli *cli, int argc, char **argv)
+{
+	static const struct option options[] = {
+		{"json", no_argument, NULL, 'j'},
+		{NULL, 0, NULL, 0},
+	};
+	struct strbuf data = STRBUF_INIT;
+	struct strbuf err = STRBUF_INIT;
+	struct parser *parser;
+	struct verdict verdict;
+	int json = 0;
+	int ch;
+	int rc;
+
+	while ((ch = getopt_long(argc, argv, "", options, NULL)) != -1) {
+		if (ch != 'j')
+			return cli_usage(cli_find_command("parse", NULL));
+		json = 1;
+	}
+	if (optind + 1 != argc)
+		return cli_usage(cli_find_command("parse", NULL));
+	if (load_parse_config(cli) < 0)
+		return 1;
+	if ((parser = parser_new(cli->cfg, &err)) == NULL) {
+		rc = cli_error("%s", sb_str(&err));
+		sb_free(&err);
+		return rc;
+	}
+	if (read_message(argv[optind], cli->cfg->max_message_size, &data) != 0) {
+		parser_free(parser);
+		sb_free(&data);
+		return 1;
+	}
+	verdict_init(&verdict);
+	parser_parse(parser, data.data ? data.data : "", data.len, &verdict);
+	if (json)
+		rc = cli_print_json(verdict_to_json(&verdict));
+	else
+		print_verdict(&verdict), rc = 0;
+	verdict_free(&verdict);
+	parser_free(parser);
+	sb_free(&data);
+	return rc;
+}
