@@ -120,8 +120,12 @@ $(B)/tests/tools/%: tests/tools/%.c $(B)/libmailcert.a
 
 tests: $(PROGS) $(UNIT_BINS) $(ASAN_UNIT_BINS) $(TOOL_BINS) $(FUZZ_REPLAY)
 
-check: tests
+check: deps-quiet
+	@$(MAKE) --no-print-directory tests
 	@tests/run-tests
+
+deps-quiet:
+	@tools/install-deps
 
 # Fuzzing: libFuzzer with clang; check replays the corpus with a plain driver.
 
@@ -143,7 +147,8 @@ bench: $(PROGS)
 	$(MAKE) -C bench
 	bench/run-bench
 
-demo: $(PROGS)
+demo: deps-quiet
+	@$(MAKE) --no-print-directory all
 	contrib/postfix/demo
 
 deps:
@@ -169,5 +174,5 @@ install: $(PROGS)
 clean:
 	rm -rf $(B)
 
-.PHONY: all tests check fuzz bench demo deps install clean
+.PHONY: all tests check deps-quiet fuzz bench demo deps install clean
 .SECONDARY:
