@@ -56,10 +56,12 @@ int valid_domain_name(const char *name, int allow_wildcard)
 		if (dot == NULL)
 			break;
 	}
+	if (labels < 2)
+		return 0;
 	for (p = strrchr(name, '.') + 1; *p; p++)
 		if (!isdigit((unsigned char) *p))
 			all_digits = 0;
-	return labels >= 2 && !all_digits;
+	return !all_digits;
 }
 
 int valid_mail_address(const char *addr)
