@@ -54,11 +54,15 @@ int cli_print_json(json_t *value);
 
 /* The sub-commands. */
 int cmd_order_add(struct cli *cli, int argc, char **argv);
+int cmd_order_new(struct cli *cli, int argc, char **argv);
+int cmd_install(struct cli *cli, int argc, char **argv);
 int cmd_orders(struct cli *cli, int argc, char **argv);
 int cmd_show(struct cli *cli, int argc, char **argv);
 int cmd_ledger(struct cli *cli, int argc, char **argv);
 int cmd_check_config(struct cli *cli, int argc, char **argv);
 int cmd_parse(struct cli *cli, int argc, char **argv);
+int cmd_approvals(struct cli *cli, int argc, char **argv);
+int cmd_approve(struct cli *cli, int argc, char **argv);
 
 /* JSON forms of ledger records (json_out.c). */
 json_t *order_to_json(const struct order *order);

@@ -27,11 +27,18 @@ static const struct cli_command cli_commands[] = {
 	{"order", "add", cmd_order_add,
 		"order add --domain D [--alt-name D2]... --ca CA [--ca-order N] [--approver EMAIL]\n"
 	"                 --key KEYFILE --target NAME [--contact EMAIL] [--approve-mode MODE]"},
+	{"order", "new", cmd_order_new,
+		"order new --domain D [--alt-name D2]... --ca CA [--ca-order N] [--approver EMAIL]\n"
+	"                 --target NAME [--key-type ec256|rsa2048|rsa3072] [--contact EMAIL]\n"
+	"                 [--approve-mode MODE]"},
+	{"install", NULL, cmd_install, "install --pending | --watch"},
 	{"orders", NULL, cmd_orders, "orders [--json]"},
 	{"show", NULL, cmd_show, "show ID [--json]"},
 	{"ledger", NULL, cmd_ledger, "ledger [--json] [--order ID]"},
 	{"check-config", NULL, cmd_check_config, "check-config"},
 	{"parse", NULL, cmd_parse, "parse FILE.eml [--json]"},
+	{"approvals", NULL, cmd_approvals, "approvals [--json]"},
+	{"approve", NULL, cmd_approve, "approve ID [--done]"},
 	{NULL, NULL, NULL, NULL},
 };
 

@@ -82,6 +82,7 @@ static const struct config_key config_keys[] = {
 	{"approve", "timeout", CT_INT, "30", CFG(approve_timeout)},
 	{"approve", "max_attempts", CT_INT, "5", CFG(approve_max_attempts)},
 	{"approve", "max_response_size", CT_SIZE, "1m", CFG(approve_max_response)},
+	{"approve", "retry_base", CT_INT, "60", CFG(approve_retry_base)},
 	{"installer", "key_dir", CT_PATH, "/etc/mailcert/keys", CFG(key_dir)},
 	{"installer", "backup_dir", CT_PATH, "/var/lib/mailcert/backup", CFG(backup_dir)},
 	{"installer", "wake_socket", CT_PATH, "/run/mailcert/installer.sock", CFG(wake_socket)},

@@ -61,6 +61,7 @@ struct config {
 	int     approve_timeout;
 	int     approve_max_attempts;
 	size_t  approve_max_response;
+	int     approve_retry_base;	/* seconds; doubles per attempt */
 
 	/* [installer] */
 	char   *key_dir;

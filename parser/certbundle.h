@@ -30,7 +30,8 @@ struct cert_found {
 	char    spki_sha256[SHA256_HEX_LEN + 1];	/* of its public key */
 	char   *subject;		/* one line, RFC 2253 */
 	char   *issuer;
-	struct strlist names;		/* DNS names of subjectAltName */
+	struct strlist names;		/* DNS names and IP addresses (text)
+					 * of subjectAltName */
 	time_t  not_before;
 	time_t  not_after;
 	enum cert_role role;
@@ -47,6 +48,9 @@ struct certbundle {
 	struct strlist notes;		/* why something was skipped */
 	size_t  unpacked_total;		/* ZIP bytes unpacked so far */
 };
+
+/* Notes kept at most (one more says that others were left out). */
+#define CERTBUNDLE_MAX_NOTES	32
 
 void certbundle_init(struct certbundle *bundle);
 
@@ -65,6 +69,11 @@ void certbundle_add_attachment(struct certbundle *bundle, const char *filename,
 void certbundle_order(struct certbundle *bundle);
 
 void certbundle_free(struct certbundle *bundle);
+
+/* chain_order.c: was child issued by issuer (names, key identifiers, key
+ * usage and the signature)?  Is cert self-signed (signature checked)? */
+int cert_issued_by(X509 *child, X509 *issuer);
+int cert_is_self_signed(X509 *cert);
 
 /* "leaf", "intermediate", "root", "unknown" */
 const char *cert_role_name(enum cert_role role);

@@ -1,0 +1,136 @@
+/*
+ * approve.h - acting on a recorded approval link: notify, auto, manual.
+ *
+ * The milter records an approval (link, code, CA order number) and wakes
+ * the worker; the worker, outside any SMTP session, does what the mode
+ * says: mail the order's contact (notify), follow the link for the
+ * operator (auto: https only, to hosts of the CA profile, never a reject
+ * link), or nothing but the ledger (manual).  mailcert(1) "approvals",
+ * "approve ID" and "approve ID --done" use the same functions.
+ *
+ * Files: approve_worker.c (the ledger side), approve_auto.c (one auto
+ * attempt), approve_http.c (libcurl), approve_url.c (which URLs may be
+ * requested), approve_page.c (what a page says), approve_notify.c (the
+ * mail to a person), approve_profile.c (the CA profile's description).
+ */
+#ifndef MAILCERT_APPROVE_H
+#define MAILCERT_APPROVE_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "config.h"
+#include "ledger.h"
+#include "strbuf.h"
+#include "strlist.h"
+
+struct parser;
+
+/* Limits of the approval worker (the rest is [approve] configuration). */
+#define APPROVE_MAX_URL		2048	/* bytes of a link or Location */
+#define APPROVE_MAX_REDIRECTS	5	/* hops, each checked like the link */
+#define APPROVE_MAX_STATUS_LINE	200	/* bytes of "HTTP/1.1 500 ..." kept */
+#define APPROVE_MAX_HEADER	256	/* bytes of one header value we write */
+#define APPROVE_MAX_MAIL_LINE	900	/* a link longer than this is not mailed */
+#define APPROVE_BATCH		50	/* approvals handled per approval_run_due() */
+
+/* Outcome of one attempt. */
+#define APPROVE_DONE		0	/* it worked */
+#define APPROVE_RETRY		1	/* may work later: network, HTTP error */
+#define APPROVE_REFUSED		2	/* will never work: policy or the CA said no */
+
+enum approve_method {
+	APPROVE_GET = 0,		/* request the link itself */
+	APPROVE_FORM_POST,		/* post the form the link's page would */
+};
+
+/* What a CA profile says about acting on its approval links.  Nothing
+ * here is owned: it points into the profile (see approve_profile.c). */
+struct approve_action {
+	const char *profile;		/* the profile's name, for messages */
+	const char *mode;		/* the profile's override, or NULL */
+	enum approve_method method;
+	const char *post_path;		/* FORM_POST: path on the link's host */
+	const char *order_field;	/* FORM_POST: field for the CA order */
+	const char *code_field;		/* FORM_POST: field for the code */
+	const struct strlist *fixed_fields;	/* FORM_POST: "name=value" */
+	const struct strlist *link_hosts;	/* "host" (port 443) or "host:port" */
+	const struct strlist *success;	/* PCRE2 patterns on the page text */
+	const struct strlist *failure;
+	const struct strlist *reject;	/* PCRE2 patterns no URL may match */
+};
+
+/* A URL that passed approve_url_check(). */
+struct approve_url {
+	CURLU  *handle;			/* the parsed URL curl will use */
+	char   *text;			/* its normalized form */
+	char   *host;			/* lower-case */
+	int     port;			/* 443 unless given */
+};
+
+/* What came back from the CA's site. */
+struct approve_response {
+	long    status;			/* HTTP status of the last response, 0: none */
+	char    status_line[APPROVE_MAX_STATUS_LINE + 1];
+	struct strbuf body;		/* at most max_response bytes */
+	char   *final_url;		/* the URL of the last response */
+	int     hops;			/* redirects followed */
+};
+
+/* Limits and trust of one exchange, from [approve]. */
+struct approve_http_options {
+	const char *trust_store;	/* file or directory; NULL: the system's */
+	long    timeout;		/* seconds for the whole exchange */
+	size_t  max_response;		/* bytes of a body */
+};
+
+/* approve_url.c */
+int approve_url_check(const char *url, const struct strlist *hosts,
+		      struct approve_url *out, struct strbuf *why);
+int approve_url_derive(const struct approve_url *base, const char *path,
+		       const struct strlist *hosts, struct approve_url *out, struct strbuf *why);
+int approve_url_host_allowed(const char *host, int port, const struct strlist *hosts);
+int approve_url_is_reject(const char *url, const struct strlist *reject);
+void approve_url_clear(struct approve_url *url);
+
+/* approve_page.c */
+int approve_patterns_match(const struct strlist *patterns, const char *text,
+			   char *what, size_t what_len);
+char *approve_page_text(const char *html, size_t len);
+
+/* approve_http.c */
+int approve_http_exchange(const struct approve_url *url, const char *post_body,
+			  const struct approve_action *action,
+			  const struct approve_http_options *opts,
+			  struct approve_response *resp, struct strbuf *why);
+void approve_response_clear(struct approve_response *resp);
+
+/* approve_auto.c */
+int approve_auto(const struct approve_action *action, const struct order *order,
+		 const struct approval *approval, const struct config *cfg, struct strbuf *why);
+
+/* approve_notify.c */
+int approve_header_value_ok(const char *value);
+int approve_compose_notice(const struct order *order, const struct approval *approval,
+			   const struct config *cfg, struct strbuf *mail, struct strbuf *why);
+int approve_notify(const struct order *order, const struct approval *approval,
+		   const struct config *cfg, struct strbuf *why);
+
+/* approve_profile.c */
+int approve_action_for(const struct parser *parser, const char *ca, struct approve_action *action);
+
+/* approve_worker.c */
+int approval_run_due(struct ledger *ledger, const struct config *cfg,
+		     const struct parser *parser, time_t now);
+int approval_perform_now(struct ledger *ledger, const struct config *cfg,
+			 const struct parser *parser, long long order_id, time_t now,
+			 struct strbuf *result);
+int approval_mark_done(struct ledger *ledger, long long order_id, const char *who,
+		       struct strbuf *result);
+const char *approval_mode_for(const struct order *order, const struct approve_action *action,
+			      const struct config *cfg);
+long long approval_next_try(time_t now, int attempts, int retry_base);
+
+#endif

@@ -1,0 +1,51 @@
+/*
+ * verify.h - the checks on a certificate before the installer touches a
+ * file, and the chain it writes.
+ *
+ * verify.c: cert_verify_for_order() (key, names, dates, chain to the
+ * trust store) and cert_verify_chain(); install_chain.c: the PEM of the
+ * leaf and of its intermediates in issuer order, root left out.
+ */
+#ifndef MAILCERT_VERIFY_H
+#define MAILCERT_VERIFY_H
+
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "certbundle.h"
+#include "strbuf.h"
+#include "strlist.h"
+
+/* 0 when a certificate of bundle has order_key's public key (order_key may
+ * be private or public), names every order name (X509_check_host, no
+ * common-name fallback), is valid at now and verifies to trust_store (a
+ * file or a hashed directory) for a TLS server at time now, with the
+ * bundle's other certificates as untrusted intermediates; *leaf_out then
+ * points into bundle.  Else -1 and why says which check failed. */
+int cert_verify_for_order(const struct certbundle *bundle, EVP_PKEY *order_key,
+			  const struct strlist *order_names, const char *trust_store,
+			  time_t now, struct cert_found **leaf_out, struct strbuf *why);
+
+/* The chain check alone: 0 with the verified chain (leaf first, trust
+ * anchor last; caller frees with sk_X509_pop_free(chain, X509_free)) when
+ * chain_out is not NULL; else -1 and why. */
+int cert_verify_chain(const struct certbundle *bundle, const struct cert_found *leaf,
+		      const char *trust_store, time_t now, STACK_OF(X509) **chain_out,
+		      struct strbuf *why);
+
+/* leaf_pem: the leaf; chain_pem: its issuers found in bundle by name and
+ * signature, leaf's issuer first, root left out.  Both are reset first.
+ * 0, or -1 when PEM cannot be written. */
+int chain_for_install(const struct certbundle *bundle, const struct cert_found *leaf,
+		      struct strbuf *leaf_pem, struct strbuf *chain_pem);
+
+/* The same from the chain X509_verify_cert() built with trust_store at
+ * now (so an intermediate the trust store supplied is written too).
+ * 0, or -1 with why. */
+int chain_for_install_verified(const struct certbundle *bundle, const struct cert_found *leaf,
+			       const char *trust_store, time_t now, struct strbuf *leaf_pem,
+			       struct strbuf *chain_pem, struct strbuf *why);
+
+#endif

@@ -1,0 +1,16 @@
+/*
+ * sendmail.h - hand a whole message to the local sendmail(1), no shell.
+ */
+#ifndef MAILCERT_SENDMAIL_H
+#define MAILCERT_SENDMAIL_H
+
+#include <stddef.h>
+
+#include "strbuf.h"
+
+/* Run "PROGRAM -t -i" with message on its standard input; wait at most
+ * timeout seconds.  0 when it exited with status 0, else -1 and why. */
+int sendmail_submit(const char *program, const char *message, size_t len, int timeout,
+		    struct strbuf *why);
+
+#endif

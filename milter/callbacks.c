@@ -1,0 +1,413 @@
+/*
+ * NAME
+ *	callbacks - the libmilter callbacks of mailcert-milter
+ * SYNOPSIS
+ *	struct smfiDesc mailcert_filter
+ *	void callbacks_init(struct milter_ledger *ml, struct watch *watch)
+ * DESCRIPTION
+ *	One struct connctx per SMTP connection (created at negotiation, set
+ *	with smfi_setpriv, freed at close) holds at most one struct msgctx,
+ *	created at MAIL FROM and freed when the message ends: at DATA when
+ *	no recipient is watched, at end of message, at abort, at close.
+ *
+ *	mlfi_negotiate asks only for what is used: adding (and removing
+ *	forged) X-Mailcert headers, no HELO, no unknown commands, and
+ *	SMFIS_SKIP when the MTA understands it.  Each recipient is checked
+ *	against the in-memory watch set at RCPT TO; at DATA a message with
+ *	no watched recipient is accepted at once, so the MTA sends neither
+ *	headers nor body.  A watched message is buffered up to [milter]
+ *	max_message_size, parsed and recorded at end of message, and always
+ *	delivered with one X-Mailcert header saying what mailcert did.  Only
+ *	a ledger failure with [milter] on_error = tempfail holds mail back.
+ *
+ *	Every log line starts with the queue id (macro "i"), or NOQUEUE.
+ *	callbacks_init() hands in the shared ledger and watch set before
+ *	smfi_main() runs.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libmilter/mfapi.h>
+
+#include "milter.h"
+#include "msg.h"
+#include "mymalloc.h"
+
+#define QUEUE_ID_UNKNOWN	"NOQUEUE"
+#define HEADER_COPY_MAX		998	/* bytes kept of Message-ID or Subject */
+#define CLIENT_NAME_MAX		256
+
+struct msgctx {
+	struct settings *mctx_settings;	/* held until the message ends */
+	char    mctx_queue_id[MILTER_QUEUE_ID_MAX];
+	char   *mctx_sender;
+	struct strbuf mctx_rcpts;	/* watched recipients, comma separated */
+	size_t  mctx_rcpt_count;
+	int     mctx_watched;
+	struct strbuf mctx_data;	/* the message as received */
+	size_t  mctx_size;		/* bytes received so far */
+	const char *mctx_too_big;	/* set when buffering stopped */
+	char   *mctx_message_id;
+	char   *mctx_subject;
+	int     mctx_forged;		/* X-Mailcert headers that came with it */
+};
+
+struct connctx {
+	char    cctx_client[CLIENT_NAME_MAX];
+	int     cctx_can_skip;		/* the MTA understands SMFIS_SKIP */
+	int     cctx_can_chghdrs;	/* the MTA lets us remove headers */
+	struct msgctx *cctx_msg;
+};
+
+static struct milter_ledger *shared_ledger;
+static struct watch *shared_watch;
+
+void callbacks_init(struct milter_ledger *ml, struct watch *watch)
+{
+	shared_ledger = ml;
+	shared_watch = watch;
+}
+
+/* Contexts ------------------------------------------------------------- */
+
+static void msgctx_free(struct msgctx *mctx)
+{
+	if (mctx == NULL)
+		return;
+	settings_release(mctx->mctx_settings);
+	free(mctx->mctx_sender);
+	sb_free(&mctx->mctx_rcpts);
+	sb_free(&mctx->mctx_data);
+	free(mctx->mctx_message_id);
+	free(mctx->mctx_subject);
+	free(mctx);
+}
+
+static struct connctx *connctx_get(SMFICTX *ctx)
+{
+	struct connctx *cctx = smfi_getpriv(ctx);
+
+	if (cctx == NULL) {
+		cctx = xcalloc(1, sizeof(*cctx));
+		strcpy(cctx->cctx_client, "unknown");
+		if (smfi_setpriv(ctx, cctx) != MI_SUCCESS) {
+			free(cctx);
+			return NULL;
+		}
+	}
+	return cctx;
+}
+
+static void message_end(struct connctx *cctx)
+{
+	msgctx_free(cctx->cctx_msg);
+	cctx->cctx_msg = NULL;
+}
+
+/* note_queue_id - the queue id once the MTA has one; letters and digits */
+
+static void note_queue_id(SMFICTX *ctx, struct msgctx *mctx)
+{
+	const char *qid = smfi_getsymval(ctx, "i");
+	size_t  i = 0;
+
+	if (qid == NULL || *qid == 0)
+		return;
+	for (; *qid && i + 1 < sizeof(mctx->mctx_queue_id); qid++)
+		if (isalnum((unsigned char) *qid))
+			mctx->mctx_queue_id[i++] = *qid;
+	if (i > 0)
+		mctx->mctx_queue_id[i] = 0;
+}
+
+/* The message is over for mailcert; the MTA delivers it. */
+static sfsistat accept_message(struct connctx *cctx)
+{
+	message_end(cctx);
+	return SMFIS_ACCEPT;
+}
+
+/* Callbacks --------------------------------------------------------------- */
+
+static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+			               unsigned long f2, unsigned long f3, unsigned long *pf0,
+			               unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+	struct connctx *cctx;
+	unsigned long steps = SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_SKIP;
+
+	if ((cctx = connctx_get(ctx)) == NULL)
+		return SMFIS_ACCEPT;
+	if ((f0 & SMFIF_ADDHDRS) == 0)
+		msg_warn("the MTA does not let filters add headers; X-Mailcert is not added");
+	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS);
+	*pf1 = f1 & steps;
+	*pf2 = 0;
+	*pf3 = 0;
+	cctx->cctx_can_skip = (f1 & SMFIP_SKIP) != 0;
+	cctx->cctx_can_chghdrs = (f0 & SMFIF_CHGHDRS) != 0;
+	(void) f2;
+	(void) f3;
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *addr)
+{
+	struct connctx *cctx;
+	size_t  i;
+
+	if ((cctx = connctx_get(ctx)) == NULL)
+		return SMFIS_ACCEPT;
+	if (hostname) {
+		for (i = 0; hostname[i] && i + 1 < sizeof(cctx->cctx_client); i++)
+			cctx->cctx_client[i] = isgraph((unsigned char) hostname[i]) ? hostname[i] : '?';
+		cctx->cctx_client[i] = 0;
+	}
+	(void) addr;
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat mlfi_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct connctx *cctx;
+	struct msgctx *mctx;
+
+	if ((cctx = connctx_get(ctx)) == NULL)
+		return SMFIS_ACCEPT;
+	message_end(cctx);			/* one left over after an early accept */
+	mctx = xcalloc(1, sizeof(*mctx));
+	strcpy(mctx->mctx_queue_id, QUEUE_ID_UNKNOWN);
+	if ((mctx->mctx_settings = settings_acquire()) == NULL) {
+		msgctx_free(mctx);
+		return SMFIS_ACCEPT;
+	}
+	mctx->mctx_sender = xstrdup(argv && argv[0] ? argv[0] : "");
+	note_queue_id(ctx, mctx);
+	cctx->cctx_msg = mctx;
+	watch_refresh(shared_watch, shared_ledger);
+	return SMFIS_CONTINUE;
+}
+
+/* add_watched_rcpt - remember the address, without <>, for the ledger */
+
+static void add_watched_rcpt(struct msgctx *mctx, const char *rcpt)
+{
+	const char *addr = rcpt + strspn(rcpt, "<");
+
+	mctx->mctx_watched = 1;
+	if (mctx->mctx_rcpt_count++ >= MILTER_RCPTS_RECORDED)
+		return;
+	if (mctx->mctx_rcpts.len)
+		sb_appends(&mctx->mctx_rcpts, ",");
+	sb_append(&mctx->mctx_rcpts, addr, strcspn(addr, ">"));
+}
+
+static sfsistat mlfi_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct connctx *cctx = smfi_getpriv(ctx);
+	struct msgctx *mctx;
+
+	if (cctx == NULL || (mctx = cctx->cctx_msg) == NULL || argv == NULL || argv[0] == NULL)
+		return SMFIS_CONTINUE;
+	note_queue_id(ctx, mctx);
+	if (watch_recipient(shared_watch, mctx->mctx_settings->cfg, argv[0])) {
+		msg_debug("%s: to=%s is watched", mctx->mctx_queue_id, argv[0]);
+		add_watched_rcpt(mctx, argv[0]);
+	}
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat mlfi_data(SMFICTX *ctx)
+{
+	struct connctx *cctx = smfi_getpriv(ctx);
+	struct msgctx *mctx;
+
+	if (cctx == NULL || (mctx = cctx->cctx_msg) == NULL)
+		return SMFIS_ACCEPT;
+	note_queue_id(ctx, mctx);
+	if (!mctx->mctx_watched) {
+		msg_debug("%s: no watched recipient, accepted", mctx->mctx_queue_id);
+		return accept_message(cctx);
+	}
+	return SMFIS_CONTINUE;
+}
+
+/* buffer - keep the message while it fits in max_message_size */
+
+static void buffer(struct msgctx *mctx, const void *data, size_t len)
+{
+	size_t  limit = mctx->mctx_settings->cfg->max_message_size;
+
+	mctx->mctx_size += len;
+	if (mctx->mctx_too_big)
+		return;
+	if (mctx->mctx_size > limit) {
+		mctx->mctx_too_big = "max_message_size";
+		sb_free(&mctx->mctx_data);
+		msg_info("%s: message over max_message_size (%zu bytes), not parsed",
+			 mctx->mctx_queue_id, limit);
+		return;
+	}
+	sb_append(&mctx->mctx_data, data, len);
+}
+
+static void keep_header(char **slot, const char *value)
+{
+	if (*slot == NULL)
+		*slot = xstrndup(value, strnlen(value, HEADER_COPY_MAX));
+}
+
+static sfsistat mlfi_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct connctx *cctx = smfi_getpriv(ctx);
+	struct msgctx *mctx;
+
+	if (cctx == NULL || (mctx = cctx->cctx_msg) == NULL || !mctx->mctx_watched)
+		return cctx ? accept_message(cctx) : SMFIS_ACCEPT;
+	if (strcasecmp(name, "Message-ID") == 0)
+		keep_header(&mctx->mctx_message_id, value);
+	else if (strcasecmp(name, "Subject") == 0)
+		keep_header(&mctx->mctx_subject, value);
+	else if (strcasecmp(name, MILTER_HEADER_NAME) == 0)
+		mctx->mctx_forged++;
+	buffer(mctx, name, strlen(name));
+	buffer(mctx, ": ", 2);
+	buffer(mctx, value, strlen(value));
+	buffer(mctx, "\r\n", 2);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat mlfi_eoh(SMFICTX *ctx)
+{
+	struct connctx *cctx = smfi_getpriv(ctx);
+	struct msgctx *mctx;
+
+	if (cctx == NULL || (mctx = cctx->cctx_msg) == NULL || !mctx->mctx_watched)
+		return cctx ? accept_message(cctx) : SMFIS_ACCEPT;
+	buffer(mctx, "\r\n", 2);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat mlfi_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
+{
+	struct connctx *cctx = smfi_getpriv(ctx);
+	struct msgctx *mctx;
+
+	if (cctx == NULL || (mctx = cctx->cctx_msg) == NULL)
+		return SMFIS_CONTINUE;
+	buffer(mctx, chunk, len);
+	if (mctx->mctx_too_big && cctx->cctx_can_skip)
+		return SMFIS_SKIP;
+	return SMFIS_CONTINUE;
+}
+
+/* mark_message - drop X-Mailcert headers that came with the message, then
+ * add ours */
+
+static void mark_message(SMFICTX *ctx, struct connctx *cctx, struct msgctx *mctx,
+			         const char *what)
+{
+	char    value[MILTER_HEADER_MAX];
+	int     i;
+
+	for (i = mctx->mctx_forged; cctx->cctx_can_chghdrs && i > 0; i--)
+		if (smfi_chgheader(ctx, MILTER_HEADER_NAME, i, NULL) != MI_SUCCESS)
+			msg_warn("%s: cannot remove a forged %s header", mctx->mctx_queue_id,
+				 MILTER_HEADER_NAME);
+	header_safe_text(what, value, sizeof(value));
+	if (smfi_addheader(ctx, MILTER_HEADER_NAME, value) != MI_SUCCESS)
+		msg_warn("%s: cannot add the %s header", mctx->mctx_queue_id, MILTER_HEADER_NAME);
+}
+
+static int parse_and_record(struct msgctx *mctx, struct strbuf *what, long long *job_id)
+{
+	const struct settings *settings = mctx->mctx_settings;
+	struct mail_facts facts;
+	struct verdict verdict;
+	int     rc;
+
+	memset(&facts, 0, sizeof(facts));
+	facts.queue_id = mctx->mctx_queue_id;
+	facts.sender = mctx->mctx_sender;
+	facts.rcpts = sb_str(&mctx->mctx_rcpts);
+	facts.message_id = mctx->mctx_message_id;
+	facts.subject = mctx->mctx_subject;
+	facts.too_big = mctx->mctx_too_big;
+	if (mctx->mctx_too_big)
+		return record_mail(shared_ledger, shared_watch, settings->cfg, &facts, NULL, what, job_id);
+	verdict_init(&verdict);
+	parser_parse(settings->parser, mctx->mctx_data.data ? mctx->mctx_data.data : "",
+		     mctx->mctx_data.len, &verdict);
+	if (verdict.limit_hit)
+		msg_info("%s: parser stopped at %s", mctx->mctx_queue_id, verdict.limit_hit);
+	rc = record_mail(shared_ledger, shared_watch, settings->cfg, &facts, &verdict, what, job_id);
+	verdict_free(&verdict);
+	return rc;
+}
+
+static sfsistat mlfi_eom(SMFICTX *ctx)
+{
+	struct connctx *cctx = smfi_getpriv(ctx);
+	struct msgctx *mctx;
+	struct strbuf what = STRBUF_INIT;
+	long long job_id = 0;
+	sfsistat result = SMFIS_ACCEPT;
+
+	if (cctx == NULL || (mctx = cctx->cctx_msg) == NULL || !mctx->mctx_watched)
+		return cctx ? accept_message(cctx) : SMFIS_ACCEPT;
+	note_queue_id(ctx, mctx);
+	if (parse_and_record(mctx, &what, &job_id) < 0
+	    && strcmp(mctx->mctx_settings->cfg->on_error, "tempfail") == 0) {
+		msg_warn("%s: on_error = tempfail: the MTA will retry", mctx->mctx_queue_id);
+		result = SMFIS_TEMPFAIL;
+	}
+	if (result == SMFIS_ACCEPT)
+		mark_message(ctx, cctx, mctx, sb_str(&what));
+	if (job_id > 0)
+		wake_installer(mctx->mctx_settings->cfg->wake_socket, mctx->mctx_queue_id);
+	sb_free(&what);
+	message_end(cctx);
+	return result;
+}
+
+static sfsistat mlfi_abort(SMFICTX *ctx)
+{
+	struct connctx *cctx = smfi_getpriv(ctx);
+
+	if (cctx)
+		message_end(cctx);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat mlfi_close(SMFICTX *ctx)
+{
+	struct connctx *cctx = smfi_getpriv(ctx);
+
+	if (cctx == NULL)
+		return SMFIS_CONTINUE;
+	message_end(cctx);
+	free(cctx);
+	smfi_setpriv(ctx, NULL);
+	return SMFIS_CONTINUE;
+}
+
+struct smfiDesc mailcert_filter = {
+	"mailcert",			/* filter name */
+	SMFI_VERSION,			/* version code */
+	SMFIF_ADDHDRS | SMFIF_CHGHDRS,	/* actions */
+	mlfi_connect,			/* connection info */
+	NULL,				/* HELO: not used */
+	mlfi_envfrom,			/* envelope sender */
+	mlfi_envrcpt,			/* envelope recipient */
+	mlfi_header,			/* header */
+	mlfi_eoh,			/* end of header */
+	mlfi_body,			/* body block */
+	mlfi_eom,			/* end of message */
+	mlfi_abort,			/* message aborted */
+	mlfi_close,			/* connection closed */
+	NULL,				/* unknown command: not used */
+	mlfi_data,			/* DATA */
+	mlfi_negotiate,			/* option negotiation */
+};

@@ -1,0 +1,35 @@
+/*
+ * classify.h - from what was read (struct mail) to the verdict.
+ *
+ * classify.c picks the CA profile and the kind of mail; approval.c finds
+ * the approval link and the code, order number and domain; trust.c decides
+ * whether the mail is believed.  parser.c calls them in that order.
+ */
+#ifndef MAILCERT_CLASSIFY_H
+#define MAILCERT_CLASSIFY_H
+
+#include "config.h"
+#include "mail.h"
+#include "parser.h"
+#include "profiles.h"
+
+/* classify.c */
+const struct ca_profile *classify_profile(const struct profile_set *set, const struct mail *mail,
+					  struct strlist *reasons);
+enum verdict_kind classify_kind(const struct ca_profile *profile, const struct mail *mail,
+				const struct certbundle *certs, int has_approval_link,
+				struct strlist *reasons);
+
+/* approval.c */
+void approval_find_links(const struct ca_profile *profile, const struct mail *mail,
+			 struct strlist *candidates, struct strlist *reasons);
+void approval_extract(const struct ca_profile *profile, const struct mail *mail,
+		      const char *link, struct verdict *verdict);
+
+/* trust.c */
+int trust_dkim(const char *authserv_id, int require_dkim, const struct ca_profile *profile,
+	       const struct mail *mail, struct strlist *reasons);
+int trust_links(const struct ca_profile *profile, const struct strlist *candidates,
+		const char **chosen, struct strlist *reasons);
+
+#endif

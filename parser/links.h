@@ -1,0 +1,32 @@
+/*
+ * links.h - the links of a mail, found as a person would see and click them,
+ * and the strict check that an approval link goes where the CA profile says.
+ */
+#ifndef MAILCERT_LINKS_H
+#define MAILCERT_LINKS_H
+
+#include <stddef.h>
+
+#include "strlist.h"
+
+#define LINK_MAX_LENGTH		4096	/* bytes of one link; longer ones are cut */
+#define LINK_DESCRIBE_LENGTH	160	/* bytes of a link quoted in a reason */
+
+/* http:// and https:// URLs in plain text, trailing punctuation dropped;
+ * added to out unless already there.  Returns 1 when max was reached. */
+int links_in_text(const char *text, size_t len, struct strlist *out, size_t max);
+
+/* Add link (an href) cleaned as a browser does (tabs and new lines removed,
+ * surrounding spaces and controls dropped) unless empty or already there.
+ * Returns 1 when max was reached. */
+int links_add_href(struct strlist *out, const char *href, size_t max);
+
+/* 0 when url is https to a host of hosts exactly ("host" or "host:port",
+ * case-insensitive) with nothing a browser would read another way; else -1
+ * with the reason in why. */
+int link_check(const char *url, const struct strlist *hosts, char *why, size_t why_len);
+
+/* url cut to LINK_DESCRIBE_LENGTH, unprintable bytes as '?', for reasons. */
+void link_describe(const char *url, char *buf, size_t size);
+
+#endif

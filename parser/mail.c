@@ -1,0 +1,116 @@
+/*
+ * NAME
+ *	mail - open one message with GMime
+ * SYNOPSIS
+ *	#include "mail.h"
+ *
+ *	void mail_init(struct mail *mail)
+ *	int mail_read(const char *data, size_t len,
+ *		      const struct parse_limits *limits, struct mail *mail,
+ *		      struct certbundle *certs)
+ *	void mail_limit(struct mail *mail, const char *limit, const char *what)
+ *	void mail_free(struct mail *mail)
+ * DESCRIPTION
+ *	mail_read() initialises GMime once per process (pthread_once), parses
+ *	data from memory and hands the message to mail_read_headers() and
+ *	mime_walk().
+ *
+ *	GMime's parser recurses once per nested multipart or message, and each
+ *	needs a Content-Type header line of its own; so before GMime sees the
+ *	data, the lines that begin with "Content-Type" are counted, and more
+ *	than max_parts of them stop the parse (limit max_parts).  This bounds
+ *	GMime's recursion on hostile input; max_mime_depth then bounds ours.
+ *
+ *	mail_limit() records the first limit reached and a note for each.
+ * LICENSE
+ *	See the README of mailcert.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "mail.h"
+
+static pthread_once_t gmime_once = PTHREAD_ONCE_INIT;
+
+static void gmime_start(void)
+{
+	g_mime_init();
+}
+
+void mail_init(struct mail *mail)
+{
+	memset(mail, 0, sizeof(*mail));
+}
+
+void mail_free(struct mail *mail)
+{
+	free(mail->from);
+	free(mail->return_path);
+	free(mail->subject);
+	free(mail->message_id);
+	strlist_free(&mail->authres);
+	sb_free(&mail->text);
+	strlist_free(&mail->links);
+	strlist_free(&mail->notes);
+	memset(mail, 0, sizeof(*mail));
+}
+
+void mail_limit(struct mail *mail, const char *limit, const char *what)
+{
+	if (mail->limit_hit == NULL)
+		mail->limit_hit = limit;
+	strlist_addf(&mail->notes, "limit %s reached: %s", limit, what);
+}
+
+/* content_type_lines - lines that begin with "Content-Type", any case */
+
+static size_t content_type_lines(const char *data, size_t len)
+{
+	static const char name[] = "content-type";
+	const size_t nlen = sizeof(name) - 1;
+	size_t  count = 0;
+	size_t  i;
+
+	for (i = 0; i + nlen <= len; i++) {
+		if ((i == 0 || data[i - 1] == '\n' || data[i - 1] == '\r')
+		    && strncasecmp(data + i, name, nlen) == 0)
+			count++;
+	}
+	return count;
+}
+
+static GMimeMessage *gmime_parse(const char *data, size_t len)
+{
+	GMimeStream *stream;
+	GMimeParser *parser;
+	GMimeMessage *message;
+
+	stream = g_mime_stream_mem_new_with_buffer(data, len);
+	parser = g_mime_parser_new_with_stream(stream);
+	message = g_mime_parser_construct_message(parser, NULL);
+	g_object_unref(parser);
+	g_object_unref(stream);
+	return message;
+}
+
+int mail_read(const char *data, size_t len, const struct parse_limits *limits,
+	      struct mail *mail, struct certbundle *certs)
+{
+	GMimeMessage *message;
+
+	if (content_type_lines(data, len) > limits->max_parts) {
+		mail_limit(mail, "max_parts", "more Content-Type lines than max_parts; not parsed");
+		return -1;
+	}
+	pthread_once(&gmime_once, gmime_start);
+	if ((message = gmime_parse(data, len)) == NULL) {
+		strlist_add(&mail->notes, "not a message that GMime can read");
+		return -1;
+	}
+	mail_read_headers(message, limits, mail);
+	mime_walk(g_mime_message_get_mime_part(message), limits, mail, certs);
+	g_object_unref(message);
+	return 0;
+}

@@ -1,0 +1,157 @@
+/*
+ * NAME
+ *	parser - one message in, one verdict out
+ * SYNOPSIS
+ *	#include "parser.h"
+ *
+ *	struct parser *parser_new(const struct config *cfg, struct strbuf *err)
+ *	void parser_parse(const struct parser *parser, const char *data,
+ *			  size_t len, struct verdict *verdict)
+ *	void parser_profile_names(const struct parser *parser,
+ *				  struct strlist *names)
+ *	const struct ca_profile *parser_find_profile(const struct parser *parser,
+ *						     const char *name)
+ *	void parser_free(struct parser *parser)
+ * DESCRIPTION
+ *	parser_new() loads and compiles the CA profiles (built in, then
+ *	[ca] profiles) and keeps what parsing needs of cfg: authserv_id,
+ *	require_dkim and max_message_size (the other limits are those of
+ *	parse_limits.h).  On error it returns NULL with "FILE:LINE: what" in
+ *	err.
+ *
+ *	parser_parse() decides about one message (see classify.c, approval.c
+ *	and trust.c for how); the verdict must have been through
+ *	verdict_init().  It reads nothing but data and writes nothing but
+ *	verdict, so one parser serves several threads at once.
+ *
+ *	The verdict's reasons say, in order: which profile and why, what kind
+ *	and why, what was found about DKIM and the links, then what the
+ *	reading and the certificate search skipped.
+ *
+ *	parser_find_profile() gives the approval worker a profile by name
+ *	(the verdict's ca, an order's CA), or NULL.
+ * LICENSE
+ *	See the README of mailcert.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "classify.h"
+#include "mail.h"
+#include "mymalloc.h"
+#include "parser.h"
+#include "profiles.h"
+
+struct parser {
+	struct profile_set profiles;
+	struct parse_limits limits;
+	char   *authserv_id;		/* NULL: no Authentication-Results counts */
+	int     require_dkim;
+};
+
+struct parser *parser_new(const struct config *cfg, struct strbuf *err)
+{
+	struct parser *parser = xcalloc(1, sizeof(*parser));
+
+	if (profile_set_load(&parser->profiles, cfg->profiles_dir, err) < 0) {
+		free(parser);
+		return NULL;
+	}
+	parse_limits_default(&parser->limits);
+	if (cfg->max_message_size > 0)
+		parser->limits.max_message_size = cfg->max_message_size;
+	parser->authserv_id = cfg->authserv_id ? xstrdup(cfg->authserv_id) : NULL;
+	parser->require_dkim = cfg->require_dkim;
+	return parser;
+}
+
+void parser_free(struct parser *parser)
+{
+	if (parser == NULL)
+		return;
+	profile_set_free(&parser->profiles);
+	free(parser->authserv_id);
+	free(parser);
+}
+
+void parser_profile_names(const struct parser *parser, struct strlist *names)
+{
+	size_t  i;
+
+	for (i = 0; i < parser->profiles.count; i++)
+		strlist_add(names, parser->profiles.items[i]->name);
+}
+
+const struct ca_profile *parser_find_profile(const struct parser *parser, const char *name)
+{
+	return profile_set_find(&parser->profiles, name);
+}
+
+static char *copy_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+/* decide - profile, kind, extraction and trust for a message that was read */
+
+static void decide(const struct parser *parser, const struct mail *mail, struct verdict *v)
+{
+	struct strlist candidates = STRLIST_INIT;
+	const struct ca_profile *p;
+	const char *link = NULL;
+	int     dkim_ok;
+	int     links_ok = 1;
+
+	p = classify_profile(&parser->profiles, mail, &v->reasons);
+	if (p)
+		approval_find_links(p, mail, &candidates, &v->reasons);
+	v->kind = classify_kind(p, mail, &v->certs, candidates.count > 0, &v->reasons);
+	if (p == NULL) {
+		if (v->kind == VERDICT_CERTIFICATE)
+			strlist_add(&v->reasons, "sender unknown: the certificates must match an order's key");
+		strlist_free(&candidates);
+		return;
+	}
+	v->ca = xstrdup(p->name);
+	dkim_ok = trust_dkim(parser->authserv_id, parser->require_dkim, p, mail, &v->reasons);
+	if (v->kind == VERDICT_APPROVAL)
+		links_ok = trust_links(p, &candidates, &link, &v->reasons);
+	approval_extract(p, mail, link, v);
+	v->authenticated = dkim_ok && links_ok;
+	strlist_free(&candidates);
+}
+
+static void add_notes(struct strlist *reasons, const struct strlist *notes, const char *prefix)
+{
+	size_t  i;
+
+	for (i = 0; i < notes->count; i++)
+		strlist_addf(reasons, "%s%s", prefix, notes->items[i]);
+}
+
+void parser_parse(const struct parser *parser, const char *data, size_t len, struct verdict *v)
+{
+	struct mail mail;
+
+	v->kind = VERDICT_NONE;
+	v->authenticated = 0;
+	if (len > parser->limits.max_message_size) {
+		v->limit_hit = "max_message_size";
+		strlist_add(&v->reasons, "limit max_message_size reached: the message was not parsed");
+		return;
+	}
+	mail_init(&mail);
+	if (mail_read(data, len, &parser->limits, &mail, &v->certs) == 0) {
+		v->message_id = copy_or_null(mail.message_id);
+		v->from = copy_or_null(mail.from);
+		v->subject = copy_or_null(mail.subject);
+		certbundle_order(&v->certs);
+		decide(parser, &mail, v);
+	} else {
+		strlist_add(&v->reasons, "the message could not be read");
+	}
+	add_notes(&v->reasons, &mail.notes, "");
+	add_notes(&v->reasons, &v->certs.notes, "certificates: ");
+	v->limit_hit = mail.limit_hit ? mail.limit_hit : v->certs.limit_hit;
+	mail_free(&mail);
+}

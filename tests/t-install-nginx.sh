@@ -1,0 +1,174 @@
+# t-install-nginx - the installer against a real nginx on loopback, started
+# with an old certificate (the test PKI's localhost.crt):
+#   a test_command that fails: old files byte for byte, old certificate
+#     served, the job retried once with backoff then failed;
+#   a reload_command that reloads nginx and then fails: old files restored,
+#     nginx reloaded again and serving the old certificate;
+#   "order new" + a CSR signed by the test CA + "install --pending": nginx
+#     serves the new certificate, key 0600, order installed, job done,
+#     confirmation mail through [notify] sendmail;
+#   a second "install --pending" does nothing.
+
+. tests/lib.sh
+make_tmpdir
+PKI="$ROOT/tests/fixtures/pki"
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+[ -x "$NGINX" ] || { not_ok "nginx installed" "no nginx (make deps)"; exit 1; }
+
+port=$(free_port)
+mkdir -p "$T/nginx/logs" "$T/tls" "$T/ca"
+cat "$PKI/localhost.crt" "$PKI/inter1.crt" >"$T/tls/fullchain.pem"
+(umask 077 && cp "$PKI/localhost.key" "$T/tls/key.pem")
+cat >"$T/nginx/nginx.conf" <<CONF
+daemon on;
+worker_processes 1;
+pid $T/nginx/nginx.pid;
+error_log $T/nginx/logs/error.log;
+events { worker_connections 32; }
+http {
+	access_log off;
+	client_body_temp_path $T/nginx/tmp-body;
+	proxy_temp_path $T/nginx/tmp-proxy;
+	fastcgi_temp_path $T/nginx/tmp-fastcgi;
+	uwsgi_temp_path $T/nginx/tmp-uwsgi;
+	scgi_temp_path $T/nginx/tmp-scgi;
+	server {
+		listen 127.0.0.1:$port ssl;
+		server_name localhost;
+		ssl_certificate $T/tls/fullchain.pem;
+		ssl_certificate_key $T/tls/key.pem;
+		location / { return 200 "ok\n"; }
+	}
+}
+CONF
+NG="-c $T/nginx/nginx.conf -p $T/nginx/"
+"$NGINX" $NG 2>"$T/nginx/start.err" || { not_ok "nginx starts" "$(cat "$T/nginx/start.err")"; exit 1; }
+at_exit "kill \$(cat '$T/nginx/nginx.pid' 2>/dev/null) 2>/dev/null"
+
+served() {
+	echo | openssl s_client -connect "127.0.0.1:$port" -servername localhost 2>/dev/null \
+		| openssl x509 -noout -fingerprint -sha256 2>/dev/null | sed 's/.*=//; s/://g' | tr A-F a-f
+}
+fp() { openssl x509 -in "$1" -noout -fingerprint -sha256 | sed 's/.*=//; s/://g' | tr A-F a-f; }
+serves() { [ "$(served)" = "$1" ]; }
+files_hash() { cat "$T/tls/fullchain.pem" "$T/tls/key.pem" | sha256sum; }
+
+old_fp=$(fp "$PKI/localhost.crt")
+wait_for 5 serves "$old_fp"
+check_eq "nginx serves the old certificate" "$(served)" "$old_fp"
+old_files=$(files_hash)
+
+cat >"$T/mailcert.conf" <<CONF
+[milter]
+authserv_id = mx.example.net
+[ledger]
+path = $T/ledger.db
+[ca]
+trust_store = $PKI/root.crt
+[notify]
+sendmail = $ROOT/tests/fake-sendmail
+from = mailcert@mx.example.net
+[installer]
+key_dir = $T/keys
+backup_dir = $T/backup
+wake_socket = $T/wake.sock
+command_timeout = 10
+max_attempts = 2
+retry_base = 1
+[target web]
+fullchain = $T/tls/fullchain.pem
+key = $T/tls/key.pem
+test_command = $NGINX -t -q $NG
+reload_command = $NGINX -s reload $NG
+[target web-badtest]
+fullchain = $T/tls/fullchain.pem
+key = $T/tls/key.pem
+test_command = /bin/false
+reload_command = $NGINX -s reload $NG
+[target web-badreload]
+fullchain = $T/tls/fullchain.pem
+key = $T/tls/key.pem
+test_command = $NGINX -t -q $NG
+reload_command = /bin/sh -c "$NGINX -s reload $NG; sleep 1; echo reload said no; exit 1"
+CONF
+export MAILCERT_TEST_MAILBOX="$T/mailbox"
+mc() { "$MAILCERT" -c "$T/mailcert.conf" "$@"; }
+record() { "$ROOT/build/tests/tools/record_cert" "$T/ledger.db" "$@"; }
+show() { mc show "$1" --json | python3 -c "import json,sys; d=json.load(sys.stdin); print($2)"; }
+
+# A failing test_command ---------------------------------------------------------
+id=$(mc order add --domain www.example.com --alt-name example.com --ca sectigo \
+	--key "$PKI/leaf-ec.key" --target web-badtest --contact ops@example.com)
+record "$id" "$PKI/www-ec.crt" "$PKI/inter2.crt" "$PKI/inter1.crt" >/dev/null
+out=$(mc install --pending 2>"$T/err"); rc=$?
+check_eq "failing test_command: install --pending fails" "$rc" "1"
+check_eq "failing test_command: one job run" "$out" "1 job(s) run, 1 not installed"
+check_eq "failing test_command: old files byte for byte" "$(files_hash)" "$old_files"
+check_eq "failing test_command: nginx serves the old certificate" "$(served)" "$old_fp"
+check_eq "failing test_command: order install_failed" "$(show "$id" 'd["state"]')" "install_failed"
+check_eq "failing test_command: job pending for a retry" \
+	"$(show "$id" 'd["install_job"]["state"] + " " + str(d["install_job"]["attempts"])')" "pending 1"
+check_contains "failing test_command: job says why" "$(show "$id" 'd["install_job"]["last_error"]')" \
+	"test_command exit status 1; previous files restored"
+check_eq "failing test_command: retry not due yet" "$(mc install --pending 2>/dev/null)" "0 job(s) run, 0 not installed"
+sleep 2
+mc install --pending >/dev/null 2>&1
+check_eq "failing test_command: given up after max_attempts" \
+	"$(show "$id" 'd["install_job"]["state"] + " " + str(d["install_job"]["attempts"])')" "failed 2"
+check_eq "failing test_command: still the old files" "$(files_hash)" "$old_files"
+check_contains "failing test_command: each attempt is an event" \
+	"$(show "$id" '" ".join(e["kind"] for e in d["events"])')" "install_attempt install_command install_failed install_attempt"
+
+# A reload_command that reloads nginx, then fails ------------------------------------
+id=$(mc order add --domain www.example.com --alt-name example.com --ca sectigo \
+	--key "$PKI/leaf-rsa.key" --target web-badreload)
+record "$id" "$PKI/www-rsa.crt" "$PKI/inter1.crt" >/dev/null
+mc install --pending >/dev/null 2>"$T/err"; rc=$?
+check_eq "failing reload_command: install --pending fails" "$rc" "1"
+check_eq "failing reload_command: old files byte for byte" "$(files_hash)" "$old_files"
+wait_for 5 serves "$old_fp"
+check_eq "failing reload_command: nginx reloaded again, serves the old certificate" "$(served)" "$old_fp"
+check_contains "failing reload_command: job says why" "$(show "$id" 'd["install_job"]["last_error"]')" \
+	"reload_command exit status 1; previous files restored"
+check_contains "failing reload_command: command output recorded" \
+	"$(mc ledger --order "$id")" "reload said no"
+
+# order new, a CSR signed by the test CA, installed --------------------------------
+id=$(mc order new --domain www.example.com --alt-name example.com --ca sectigo --target web \
+	--contact ops@example.com 2>"$T/new.err" >"$T/new.csr")
+check_eq "order new succeeds" "$?" "0"
+id=$(sed -n 's/^order \([0-9]*\) recorded, key .*/\1/p' "$T/new.err")
+key=$(sed -n 's/^order [0-9]* recorded, key \(.*\)/\1/p' "$T/new.err")
+check_eq "order new says the order" "$id" "3"
+check_eq "order new key mode 0600" "$(stat -c %a "$key")" "600"
+check_contains "order new prints a CSR" "$(head -1 "$T/new.csr")" "BEGIN CERTIFICATE REQUEST"
+check "order new CSR is signed by its key" openssl req -in "$T/new.csr" -noout -verify
+check_contains "order new CSR names every name" "$(openssl req -in "$T/new.csr" -noout -text)" \
+	"DNS:www.example.com, DNS:example.com"
+printf 'extendedKeyUsage = serverAuth\n' >"$T/ca/ext.cnf"
+openssl x509 -req -in "$T/new.csr" -CA "$PKI/inter1.crt" -CAkey "$PKI/inter1.key" -set_serial 4242 \
+	-days 30 -copy_extensions copy -extfile "$T/ca/ext.cnf" -out "$T/ca/new.crt" 2>/dev/null
+new_fp=$(fp "$T/ca/new.crt")
+record "$id" "$T/ca/new.crt" "$PKI/inter1.crt" >/dev/null
+out=$(mc install --pending 2>"$T/err"); rc=$?
+check_eq "install --pending succeeds" "$rc" "0"
+check_eq "install --pending ran one job" "$out" "1 job(s) run, 0 not installed"
+wait_for 5 serves "$new_fp"
+check_eq "nginx serves the new certificate" "$(served)" "$new_fp"
+check_eq "fullchain holds leaf and chain" "$(cat "$T/tls/fullchain.pem")" \
+	"$(openssl x509 -in "$T/ca/new.crt"; openssl x509 -in "$PKI/inter1.crt")"
+check_eq "key file holds the order's key" "$(openssl pkey -in "$T/tls/key.pem" -pubout)" \
+	"$(openssl pkey -in "$key" -pubout)"
+check_eq "key file mode 0600" "$(stat -c %a "$T/tls/key.pem")" "600"
+check_eq "fullchain mode 0644" "$(stat -c %a "$T/tls/fullchain.pem")" "644"
+check_eq "order installed" "$(show "$id" 'd["state"]')" "installed"
+check_eq "job done" "$(show "$id" 'd["install_job"]["state"]')" "done"
+mail=$(cat "$T/mailbox" 2>/dev/null)
+check_contains "confirmation mail to the contact" "$mail" "To: ops@example.com"
+check_contains "confirmation mail subject" "$mail" \
+	"Subject: [mailcert] certificate for www.example.com installed on $(hostname)"
+check_contains "confirmation mail gives the fingerprint" "$mail" "SHA-256:     $new_fp"
+check_contains "confirmation mail gives the names" "$mail" "names:       www.example.com, example.com"
+check_eq "one confirmation mail only" "$(grep -c '^--end--' "$T/mailbox")" "1"
+check_eq "nothing left to do" "$(mc install --pending 2>/dev/null)" "0 job(s) run, 0 not installed"
+check_eq "a done job sends no second mail" "$(grep -c '^--end--' "$T/mailbox")" "1"

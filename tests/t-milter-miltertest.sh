@@ -1,0 +1,111 @@
+# t-milter-miltertest - mailcert-milter at the protocol level, driven by
+# Debian's miltertest with the Lua scripts in tests/milter/: watched and
+# unwatched recipients, the early accept at DATA, the X-Mailcert header,
+# a message over max_message_size, an abort mid-message, many connections
+# at once; then SIGHUP (reload) and SIGTERM (clean stop), and what the
+# ledger holds afterwards.
+
+. tests/lib.sh
+make_tmpdir
+
+if ! command -v miltertest >/dev/null 2>&1; then
+	not_ok "miltertest is installed" "run tools/install-deps"
+	exit 1
+fi
+
+port=$(free_port)
+user=nobody
+[ "$(id -u)" -eq 0 ] || user=$(id -un)
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/key.pem" 2>/dev/null
+cat >"$T/mailcert.conf" <<CONF
+[milter]
+socket = inet:$port@127.0.0.1
+user = $user
+authserv_id = mx.example.net
+max_message_size = 4k
+watch_addresses = certs@example.org
+[ledger]
+path = $T/ledger.db
+[installer]
+wake_socket = $T/wake.sock
+[target web]
+fullchain = $T/out/fullchain.pem
+key = $T/out/key.pem
+CONF
+mc() { "$MAILCERT" -c "$T/mailcert.conf" "$@"; }
+db() { sqlite3 "$T/ledger.db" "$@"; }
+
+mc order add --domain example.com --alt-name www.example.com --ca sectigo \
+	--approver dns-team@example.net --key "$T/key.pem" --target web >/dev/null \
+	&& mc order add --domain www.shop.example.net --ca sectigo --key "$T/key.pem" --target web >/dev/null
+check_eq "two orders placed" "$(db 'SELECT count(*) FROM orders')" "2"
+# The milter drops to $user: it opens the ledger before, but SQLite may
+# need the directory later (WAL files).
+chmod 777 "$T"
+
+"$MILTER" -c "$T/mailcert.conf" -f -v >"$T/milter.log" 2>&1 &
+milter_pid=$!
+at_exit "kill $milter_pid 2>/dev/null"
+if wait_for 10 grep -q "listening on" "$T/milter.log"; then
+	ok "milter started"
+else
+	not_ok "milter started" "$(cat "$T/milter.log")"
+	exit 1
+fi
+check_contains "milter dropped privileges" "$(cat "$T/milter.log")" "as $user"
+
+run_script() {
+	miltertest -D socket="inet:$port@127.0.0.1" -s "tests/milter/$1.lua" 2>"$T/$1.err"
+	rc=$?
+	[ "$rc" -eq 0 ] || not_ok "miltertest $1.lua" "exit $rc: $(cat "$T/$1.err")"
+}
+
+for script in unwatched watched oversize abort many; do
+	run_script "$script"
+done
+
+# The ledger ---------------------------------------------------------------
+check_eq "the over-size message is recorded with its reason" \
+	"$(db "SELECT reason FROM messages WHERE message_id = 'big.1@example.org'")" "over max_message_size"
+check_eq "plain (not CA) mail is not recorded" \
+	"$(db "SELECT count(*) FROM messages WHERE message_id LIKE 'plain.%'")" "0"
+check_eq "orders unchanged" "$(db "SELECT group_concat(state) FROM orders")" \
+	"awaiting_approval,awaiting_approval"
+
+log=$(cat "$T/milter.log")
+check_contains "log lines carry the queue id" "$log" "BIG1: message over max_message_size"
+check_contains "early accepts logged with the queue id (-v)" "$log" "UNW1: no watched recipient, accepted"
+
+# Reload and stop --------------------------------------------------------------
+kill -HUP "$milter_pid"
+if wait_for 5 grep -q "reloaded from" "$T/milter.log"; then
+	ok "SIGHUP reloads the configuration"
+else
+	not_ok "SIGHUP reloads the configuration" "$(tail -5 "$T/milter.log")"
+fi
+check "milter still running after SIGHUP" kill -0 "$milter_pid"
+echo "[bogus]" >>"$T/mailcert.conf"
+kill -HUP "$milter_pid"
+if wait_for 5 grep -q "reload failed, keeping the running configuration" "$T/milter.log"; then
+	ok "a broken configuration is refused on reload"
+else
+	not_ok "a broken configuration is refused on reload" "$(tail -5 "$T/milter.log")"
+fi
+run_script unwatched >/dev/null
+check "milter serves after a refused reload" kill -0 "$milter_pid"
+
+kill -TERM "$milter_pid"
+if wait_for 15 sh -c "! kill -0 $milter_pid"; then
+	ok "SIGTERM stops the milter"
+else
+	not_ok "SIGTERM stops the milter" "still running"
+fi
+wait "$milter_pid" 2>/dev/null
+check_eq "clean exit status" "$?" "0"
+check_contains "stop logged" "$(cat "$T/milter.log")" "stopped"
+
+# -n checks the configuration ------------------------------------------------------
+out=$("$MILTER" -n -c "$T/mailcert.conf" 2>&1); rc=$?
+check_eq "-n refuses a broken configuration" "$rc" "1"
+check_contains "-n says where" "$out" "mailcert.conf:"
+exit 0
