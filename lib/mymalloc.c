@@ -5,6 +5,7 @@
  *	void *xmalloc(size_t len), *xcalloc(size_t n, size_t len)
  *	void *xrealloc(void *ptr, size_t len)
  *	char *xstrdup(const char *s), *xstrndup(const char *s, size_t len)
+ *			(at most len bytes, stopping at a NUL)
  * DESCRIPTION
  *	Each wraps its libc namesake and ends the program with msg_fatal()
  *	when memory is exhausted: no caller has to check for NULL.  Sizes are
@@ -50,7 +51,10 @@ char *xstrdup(const char *str)
 
 char *xstrndup(const char *str, size_t len)
 {
-	char *copy = xmalloc(len + 1);
+	char *copy;
+
+	len = strnlen(str, len);
+	copy = xmalloc(len + 1);
 
 	memcpy(copy, str, len);
 	copy[len] = 0;

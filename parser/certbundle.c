@@ -45,7 +45,6 @@
  * LICENSE
  *	See the README of mailcert.
  */
-#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
