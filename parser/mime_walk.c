@@ -26,7 +26,6 @@
  * LICENSE
  *	See the README of mailcert.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -54,20 +53,16 @@ struct leaf {
 	char    where[WHERE_MAX];	/* printable description for notes */
 };
 
+/* describe - "part N" (the certificate search adds the file name) or
+ * "part N (type/subtype)" */
+
 static void describe(struct leaf *leaf, size_t number)
 {
-	char    name[64];
-	size_t  i;
-
-	if (leaf->filename) {
-		for (i = 0; leaf->filename[i] && i + 1 < sizeof(name); i++)
-			name[i] = isprint((unsigned char) leaf->filename[i]) ? leaf->filename[i] : '?';
-		name[i] = 0;
-		snprintf(leaf->where, sizeof(leaf->where), "part %zu (attachment \"%s\")", number, name);
-	} else {
+	if (leaf->filename)
+		snprintf(leaf->where, sizeof(leaf->where), "part %zu", number);
+	else
 		snprintf(leaf->where, sizeof(leaf->where), "part %zu (%.30s/%.30s)", number,
 			 leaf->type, leaf->subtype);
-	}
 }
 
 static int is_signature(const struct leaf *leaf)
@@ -88,8 +83,8 @@ static int is_attachment(const struct leaf *leaf)
 	return strcasecmp(leaf->type, "application") == 0;
 }
 
-/* decoded_bytes - the content without transfer encoding, at most max
- * bytes (*cut set when there was more) */
+/* decoded_bytes - the content without transfer encoding; *keep is the
+ * stream that holds it, for the caller to unref */
 
 static GByteArray *decoded_bytes(GMimePart *part, GMimeStream **keep)
 {

@@ -19,8 +19,10 @@
  *	pattern_list_add() appends the text of one pattern written at line of
  *	its file; pattern_list_extend() appends more text to the last one (a
  *	continuation line).  pattern_list_compile() compiles them all,
- *	caseless, byte-wise (no UTF check: mail text is not trusted to be
- *	valid UTF-8); on error it returns -1 with "ORIGIN:LINE: what" in err.
+ *	caseless, in UTF-8 with Unicode properties (\s matches a no-break
+ *	space, as a reader sees it), and able to match text that is not
+ *	valid UTF-8 (mail is not trusted to be); on error it returns -1 with
+ *	"ORIGIN:LINE: what" in err.
  *
  *	pattern_list_match() and pattern_list_capture() are safe to call from
  *	several threads at once: match data is allocated per call.  A match
@@ -33,6 +35,8 @@
 
 #include "mymalloc.h"
 #include "pattern.h"
+
+#define PATTERN_OPTIONS	(PCRE2_CASELESS | PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF)
 
 void pattern_list_init(struct pattern_list *list)
 {
@@ -89,7 +93,7 @@ int pattern_list_compile(struct pattern_list *list, const char *origin, struct s
 	list->codes = xrealloc(list->codes, list->sources.count * sizeof(pcre2_code *));
 	for (i = list->compiled; i < list->sources.count; i++) {
 		src = list->sources.items[i];
-		list->codes[i] = pcre2_compile((PCRE2_SPTR) src, strlen(src), PCRE2_CASELESS,
+		list->codes[i] = pcre2_compile((PCRE2_SPTR) src, strlen(src), PATTERN_OPTIONS,
 					       &code, &offset, NULL);
 		if (list->codes[i] == NULL) {
 			pcre2_get_error_message(code, message, sizeof(message));

@@ -27,7 +27,9 @@ out=$("$MAILCERT" -c "$C/mailcert.conf.example" check-config 2>&1)
 check_contains "mailcert.conf.example loads" "$out" ": ok"
 # With every default written out, the file still loads: the documented
 # defaults are values the code accepts.
-sed 's/^#\([a-z_]* = \)/\1/' "$C/mailcert.conf.example" >"$T/all.conf"
+mkdir "$T/profiles"
+sed -e 's/^#\([a-z_]* = \)/\1/' -e "s|^profiles = .*|profiles = $T/profiles|" \
+	"$C/mailcert.conf.example" >"$T/all.conf"
 out=$("$MAILCERT" -c "$T/all.conf" check-config 2>&1)
 check_contains "mailcert.conf.example with every default uncommented loads" "$out" ": ok"
 
@@ -49,8 +51,9 @@ check_contains "installer unit runs mailcert install --watch" "$(cat "$C/mailcer
 	"install --watch"
 if command -v systemd-analyze >/dev/null 2>&1; then
 	for u in "$C"/*.service; do
-		out=$(systemd-analyze verify "$u" 2>&1 | grep -v -e 'is not executable' -e 'No such file' \
-			-e 'Command .* is not' -e 'ExecStart' -e 'ExecStartPre')
+		# The programs are not installed here: only the unit's syntax counts.
+		out=$(systemd-analyze verify --man=no "$u" 2>&1 | grep -v -e 'is not executable' \
+			-e 'No such file' -e '/usr/local/')
 		check_eq "systemd-analyze verify ${u##*/}" "$out" ""
 	done
 fi

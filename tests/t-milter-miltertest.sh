@@ -84,14 +84,14 @@ else
 	not_ok "SIGHUP reloads the configuration" "$(tail -5 "$T/milter.log")"
 fi
 check "milter still running after SIGHUP" kill -0 "$milter_pid"
-echo "[bogus]" >>"$T/mailcert.conf"
+printf "[bogus]\nkey = 1\n" >>"$T/mailcert.conf"
 kill -HUP "$milter_pid"
 if wait_for 5 grep -q "reload failed, keeping the running configuration" "$T/milter.log"; then
 	ok "a broken configuration is refused on reload"
 else
 	not_ok "a broken configuration is refused on reload" "$(tail -5 "$T/milter.log")"
 fi
-run_script unwatched >/dev/null
+run_script unwatched
 check "milter serves after a refused reload" kill -0 "$milter_pid"
 
 kill -TERM "$milter_pid"
