@@ -13,7 +13,8 @@
  *	RCPTs.  Like Postfix with one message per SMTP session, each thread
  *	opens a new milter connection for every PER_CONNECTION messages
  *	(default 1).  -u gives every message its own Message-ID, as real
- *	mail has (the file's, with "bench-N." after the "<").  Every message
+ *	mail has (the file's, with "bench-PID-N." after the "<", so that
+ *	runs one after the other do not repeat each other's).  Every message
  *	gets its own queue id (macro "i").
  *
  *	It stops after MESSAGES messages (default 1000) or SECONDS seconds
@@ -296,17 +297,19 @@ static void note_result(struct worker *w, const struct milter_result *res)
 		note_added_header(res->added);
 }
 
-/* unique_message_id - the file's Message-ID with "bench-N." after the "<" */
+/* unique_message_id - the file's Message-ID with "bench-PID-N." after the
+ * "<": unique within the run and across runs */
 
 static void unique_message_id(long k, char *buf, size_t len)
 {
 	const char *orig = message.message_id >= 0 ? message.headers[message.message_id].value : "";
 	const char *lt = strchr(orig, '<');
+	long    pid = (long) getpid();
 
 	if (lt)
-		snprintf(buf, len, "<bench-%ld.%s", k, lt + 1);
+		snprintf(buf, len, "<bench-%ld-%ld.%s", pid, k, lt + 1);
 	else
-		snprintf(buf, len, "<bench-%ld@miltergen.example>", k);
+		snprintf(buf, len, "<bench-%ld-%ld@miltergen.example>", pid, k);
 }
 
 static int send_one(struct milter_conn *conn, long k, struct milter_result *res,

@@ -41,7 +41,6 @@
 #define INSTALL_MAX_HEADER	256	/* bytes of one header value we write */
 #define INSTALL_BATCH		50	/* jobs handled per install_run_due() */
 #define INSTALL_MAX_BACKOFF	86400	/* seconds between attempts at most */
-#define INSTALL_STALE_SLACK	60	/* seconds on top of the command timeouts */
 
 /* Outcome of one attempt. */
 #define INSTALL_DONE		0	/* installed (or already in place) */

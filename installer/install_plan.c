@@ -27,7 +27,8 @@
  *	group does not exist.
  *
  *	install_plan_in_place() is 1 when every file of the plan exists with
- *	exactly the planned contents: the certificate is installed already.
+ *	exactly the planned contents, mode, owner and group: the certificate
+ *	is installed already.
  *
  *	install_role_name() is the configuration key of a role ("cert"...).
  * LICENSE
@@ -138,9 +139,9 @@ int install_plan_make(const struct target_config *target, const char *key_pem,
 	return 0;
 }
 
-/* file_in_place - the file holds exactly the planned bytes and mode */
+/* file_in_place - the file holds exactly the planned bytes, mode and owner */
 
-static int file_in_place(const struct install_file *file)
+static int file_in_place(const struct install_plan *plan, const struct install_file *file)
 {
 	struct strbuf now = STRBUF_INIT;
 	struct strbuf why = STRBUF_INIT;
@@ -150,7 +151,9 @@ static int file_in_place(const struct install_file *file)
 	same = file_read_bounded(file->path, INSTALL_MAX_FILE, &now, &st, &why) == 0
 	    && now.len == file->content.len
 	    && memcmp(sb_str(&now), sb_str(&file->content), now.len) == 0
-	    && (st.st_mode & 07777) == file->mode;
+	    && (st.st_mode & 07777) == file->mode
+	    && (plan->uid == (uid_t) -1 || st.st_uid == plan->uid)
+	    && (plan->gid == (gid_t) -1 || st.st_gid == plan->gid);
 	sb_free(&now);
 	sb_free(&why);
 	return same;
@@ -161,7 +164,7 @@ int install_plan_in_place(const struct install_plan *plan)
 	size_t i;
 
 	for (i = 0; i < plan->count; i++)
-		if (!file_in_place(&plan->files[i]))
+		if (!file_in_place(plan, &plan->files[i]))
 			return 0;
 	return plan->count > 0;
 }

@@ -123,7 +123,7 @@ static void add_body(struct strbuf *mail, const struct order *order,
 	colon_fingerprint(out->sha256, mail);
 	sb_appendf(mail, "\n\n%s\n\n-- \nmailcert\n",
 		   out->unchanged ? "The files already held this certificate; nothing was reloaded."
-		   : "The server's test and reload commands succeeded.");
+		   : "The files are written; the target's test and reload commands, if any, succeeded.");
 }
 
 int install_compose_mail(const struct order *order, const struct install_outcome *out,

@@ -25,8 +25,7 @@
  *	says what happened (exit status, signal, timeout, or start_failed).
  *
  *	command_result_describe() appends "exit status 1", "killed by
- *	signal 9", "timed out after N seconds, killed" or "could not be
- *	started" to text.
+ *	signal 9", "timed out, killed" or "could not be started" to text.
  * LICENSE
  *	See the README of mailcert.
  */

@@ -20,7 +20,8 @@
  *	U+10FFFF as U+FFFD); an unknown or unterminated reference is kept as
  *	it is.  &nbsp; becomes a plain space, so that patterns see words.
  *
- *	html_to_text() appends the text of the page to out.
+ *	html_to_text() appends the text of the page to out: block tags
+ *	(p, br, div, td...) end a line, inline tags (b, span, a...) vanish.
  *
  *	html_hrefs() adds the href of every tag that has one, decoded.
  * LICENSE
@@ -259,9 +260,7 @@ void html_to_text(const char *html, size_t len, struct strbuf *out)
 			break;
 		p = read_tag(p, end, &tag);
 		if (tag.name && is_block_tag(&tag))
-			sb_append(out, "\n", 1);
-		else if (tag.name)
-			sb_append(out, " ", 1);
+			sb_append(out, "\n", 1);	/* inline tags join: exam<b>ple</b> */
 		if (tag.name && !tag.closing && (tag_is(&tag, "script") || tag_is(&tag, "style")))
 			p = skip_raw(p, end, &tag);
 	}

@@ -104,7 +104,7 @@ struct profile_parse {
 	const char *next;		/* the reader's position in the text */
 	int     line;			/* the line the reader last returned */
 	int     continuation;		/* that line is indented: a continuation */
-	int     line_too_long;
+	int     line_too_long;		/* the first line that was too long, or 0 */
 	struct ca_profile *profile;
 	struct strlist seen;		/* "section.key" given so far */
 	int     name_line;
@@ -359,7 +359,7 @@ static int profile_handler(void *user, const char *section, const char *name, co
 	if (pp->failed)
 		return 0;
 	if (pp->line_too_long)
-		return profile_fail(pp, pp->line, "line longer than %d characters "
+		return profile_fail(pp, pp->line_too_long, "line longer than %d characters "
 				    "(continue a pattern on an indented line)", PROFILE_MAX_LINE);
 	if (!known_section(section))
 		return profile_fail(pp, pp->line, "unknown section [%s]", section);
@@ -396,8 +396,8 @@ static char *profile_reader(char *str, int num, void *stream)
 	memcpy(str, pp->next, copy);
 	str[copy] = 0;
 	pp->line++;
-	if (len - (end ? 1 : 0) > PROFILE_MAX_LINE)
-		pp->line_too_long = 1;
+	if (len - (end ? 1 : 0) > PROFILE_MAX_LINE && pp->line_too_long == 0)
+		pp->line_too_long = pp->line;
 	indent = strspn(pp->next, " \t");
 	pp->continuation = indent > 0 && indent < len && !strchr(";#\r\n", pp->next[indent]);
 	pp->next += len;
@@ -457,6 +457,8 @@ struct ca_profile *profile_parse(const char *text, const char *origin, struct st
 		profile_fail(&pp, rc, "syntax error (expected [section], key = value or an indented continuation)");
 	else if (rc < 0 && !pp.failed)
 		profile_fail(&pp, 0, "cannot parse (out of memory)");
+	if (pp.line_too_long && !pp.failed)
+		profile_fail(&pp, pp.line_too_long, "line longer than %d characters", PROFILE_MAX_LINE);
 	if (!pp.failed)
 		profile_check(&pp);
 	if (!pp.failed && profile_compile(pp.profile, origin, err) < 0)

@@ -180,3 +180,18 @@ check_contains "confirmation mail gives the names" "$mail" "names:       www.exa
 check_eq "one confirmation mail only" "$(grep -c '^--end--' "$T/mailbox")" "1"
 check_eq "nothing left to do" "$(mc install --pending 2>/dev/null)" "0 job(s) run, 0 not installed"
 check_eq "a done job sends no second mail" "$(grep -c '^--end--' "$T/mailbox")" "1"
+
+# order new: refusals leave nothing, other key types ------------------------------
+keys_before=$(ls "$T/keys" | wc -l)
+mc order new --domain 'bad name.example.com' --ca sectigo --target web >/dev/null 2>&1
+check_eq "order new with a bad domain refused" "$?" "1"
+mc order new --domain www.example.com --ca sectigo --target web --key-type dsa512 >/dev/null 2>&1
+check_eq "order new with an unknown key type refused" "$?" "1"
+mc order new --domain www.example.com --ca sectigo --target web --key "$PKI/leaf-ec.key" >/dev/null 2>&1
+check_eq "order new with --key is a usage error" "$?" "2"
+check_eq "refused orders leave no key file" "$(ls "$T/keys" | wc -l)" "$keys_before"
+mc order new --domain '*.example.com' --ca sectigo --target web --key-type rsa2048 >"$T/rsa.csr" 2>"$T/rsa.err"
+key=$(sed -n 's/^order [0-9]* recorded, key \(.*\)/\1/p' "$T/rsa.err")
+check_contains "wildcard key file named wildcard.DOMAIN" "$key" "/keys/wildcard.example.com-"
+check_contains "rsa2048 key" "$(openssl pkey -in "$key" -noout -text 2>/dev/null | head -1)" "2048 bit"
+check_contains "wildcard CSR" "$(openssl req -in "$T/rsa.csr" -noout -text)" "DNS:*.example.com"

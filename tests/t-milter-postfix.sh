@@ -43,6 +43,7 @@ mc() { "$MAILCERT" -c "$T/mailcert.conf" "$@"; }
 state_of() { mc show "$1" --json | json 'd["state"]'; }
 
 # Fixtures -----------------------------------------------------------------
+echo "# $(date +%T) Fixtures"
 # Read what the parser makes of each fixture, so that the orders placed
 # here match whatever the fixtures hold.
 
@@ -72,7 +73,7 @@ approval_eml=""
 for f in "$FIX"/approval-*.eml; do
 	[ -f "$f" ] || continue
 	v=$(verdict_of "$f") || continue
-	if [ "$(printf '%s' "$v" | json 'd["kind"] == "approval" and bool(d.get("authenticated")) and bool(d.get("domain"))')" = True ]; then
+	if [ "$(printf '%s' "$v" | json 'd["kind"] == "approval" and d["authenticated"] and bool(d["approval"]["domain"])')" = True ]; then
 		approval_eml=$f
 		approval_json=$v
 		break
@@ -80,40 +81,54 @@ for f in "$FIX"/approval-*.eml; do
 done
 [ -n "$approval_eml" ] || skip_all "an authenticated approval fixture" "none in $FIX/approval-*.eml"
 
-# spki_of KEYFILE - the SHA-256 of the public key, as the ledger keeps it
+# spki_of KEYFILE / cert_spki_of CRTFILE - the SHA-256 of the public key,
+# as the ledger keeps it; cert_sha_of CRTFILE - of the certificate
 spki_of() { openssl pkey -in "$1" -pubout -outform DER 2>/dev/null | sha256sum | cut -d' ' -f1; }
+cert_spki_of() { openssl x509 -in "$1" -pubkey -noout | openssl pkey -pubin -outform DER 2>/dev/null | sha256sum | cut -d' ' -f1; }
+cert_sha_of() { openssl x509 -in "$1" -outform DER | sha256sum | cut -d' ' -f1; }
+
+# key_for_leaf SHA256 - the test PKI's key of the certificate with that hash
+key_for_leaf() {
+	for _crt in "$FIX"/pki/*.crt; do
+		[ "$(cert_sha_of "$_crt")" = "$1" ] || continue
+		_spki=$(cert_spki_of "$_crt")
+		for _key in "$FIX"/pki/*.key; do
+			[ "$(spki_of "$_key")" = "$_spki" ] && echo "$_key" && return 0
+		done
+	done
+	return 1
+}
 
 cert_eml=""
 cert_key=""
-for f in "$FIX"/cert-*.eml; do
+for f in "$FIX"/cert-zip-sectigo.eml "$FIX"/cert-*.eml; do
 	[ -f "$f" ] || continue
 	v=$(verdict_of "$f") || continue
 	[ "$(printf '%s' "$v" | json 'd["kind"]')" = certificate ] || continue
-	leaf_spki=$(printf '%s' "$v" | json '[c["spki_sha256"] for c in d["certs"] if c.get("role") == "leaf"][0]') || continue
-	for k in "$FIX"/pki/*.key; do
-		[ -f "$k" ] || continue
-		if [ "$(spki_of "$k")" = "$leaf_spki" ]; then
-			cert_eml=$f
-			cert_key=$k
-			cert_json=$v
-			break 2
-		fi
-	done
+	leaf_sha=$(printf '%s' "$v" | json '[c["sha256"] for c in d["certificates"] if c["role"] == "leaf"][0]') || continue
+	if cert_key=$(key_for_leaf "$leaf_sha"); then
+		cert_eml=$f
+		cert_json=$v
+		break
+	fi
 done
 [ -n "$cert_eml" ] || skip_all "a certificate fixture with its key" "none in $FIX/cert-*.eml + $FIX/pki"
 
 # Orders -----------------------------------------------------------------------
+echo "# $(date +%T) Orders"
 
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/approval.key" 2>/dev/null
-a_domain=$(printf '%s' "$approval_json" | json 'd["domain"]')
+a_domain=$(printf '%s' "$approval_json" | json 'd["approval"]["domain"]')
+a_msgid=$(printf '%s' "$approval_json" | json 'd["message_id"]')
 a_ca=$(printf '%s' "$approval_json" | json 'd["ca"]')
-a_ca_order=$(printf '%s' "$approval_json" | json 'd.get("ca_order") or ""')
+a_ca_order=$(printf '%s' "$approval_json" | json 'd["approval"]["ca_order"] or ""')
 approval_order=$(mc order add --domain "$a_domain" --ca "$a_ca" ${a_ca_order:+--ca-order "$a_ca_order"} \
 	--key "$T/approval.key" --target web)
 check "approval order placed" test -n "$approval_order"
 
-c_names=$(printf '%s' "$cert_json" | json '" ".join([c for c in d["certs"] if c.get("role") == "leaf"][0]["names"])')
-c_ca=$(printf '%s' "$cert_json" | json 'd.get("ca") or "sectigo"')
+c_names=$(printf '%s' "$cert_json" | json '" ".join([c for c in d["certificates"] if c["role"] == "leaf"][0]["names"])')
+c_ca=$(printf '%s' "$cert_json" | json 'd["ca"]')
+c_msgid=$(printf '%s' "$cert_json" | json 'd["message_id"]')
 set -- $c_names
 c_domain=$1
 shift
@@ -123,6 +138,7 @@ cert_order=$(mc order add --domain "$c_domain" $alt_args --ca "$c_ca" --key "$RO
 check "certificate order placed" test -n "$cert_order"
 
 # The mail system ------------------------------------------------------------------
+echo "# $(date +%T) The mail system"
 
 pf_sink_start "$T" "$sink_port" || skip_all "smtp-sink started" "$(cat "$T/sink.log")"
 at_exit "kill $PF_SINK_PID 2>/dev/null"
@@ -151,8 +167,8 @@ send() {
 # wait_sink N - until the sink holds N messages (60 s at most)
 wait_sink() { wait_for 60 test "$(pf_sink_count "$T")" -ge "$1"; }
 
-# header_of_last PATTERN - the X-Mailcert header of the sink's message
-# that contains PATTERN
+# xmailcert_of TEXT - the X-Mailcert header of the sink's message that
+# contains TEXT (its Message-ID)
 xmailcert_of() {
 	grep -l -F "$1" "$T"/sink/msg.* 2>/dev/null | head -1 | xargs -r grep -h '^X-Mailcert:' | head -1
 }
@@ -172,37 +188,42 @@ locker=$!
 wait_for 10 test -f "$T/locked"
 sent=$(pf_sink_count "$T")
 if send "admin@$a_domain" "$approval_eml"; then ok "mail accepted while the ledger is locked"; else not_ok "mail accepted while the ledger is locked" "$(tail -5 "$T/swaks.out")"; fi
-if wait_sink $((sent + 1)); then ok "mail delivered while the ledger is locked"; else not_ok "mail delivered while the ledger is locked" "sink has $(pf_sink_count "$T")"; fi
-check_contains "the message says it was not recorded" "$(xmailcert_of "$a_domain")" "not recorded: ledger unavailable"
+if wait_sink $((sent + 1)); then
+	ok "mail delivered while the ledger is locked"
+else
+	not_ok "mail delivered while the ledger is locked" "sink has $(pf_sink_count "$T"); $(tail -8 "$PF/postfix.log"; tail -5 "$T/milter.log")"
+fi
+check_contains "the message says it was not recorded" "$(xmailcert_of "$a_msgid")" "not recorded: ledger unavailable"
 check_contains "the failure is logged with the queue id" "$(cat "$T/milter.log")" "message not recorded: ledger:"
 check_eq "the order is unchanged while locked" "$(state_of "$approval_order")" "awaiting_approval"
 wait "$locker"
 
 # Certificate ---------------------------------------------------------------------------
+echo "# $(date +%T) Certificate"
 rm -f "$T"/sink/msg.*
 send certificates@example.net "$cert_eml" && wait_sink 1
 check_eq "certificate mail: order -> issued" "$(state_of "$cert_order")" "issued"
 job=$(mc show "$cert_order" --json | json 'd["install_job"]["state"] if d["install_job"] else None')
 check_eq "certificate mail: an install job is pending" "$job" "pending"
-leaf_sha=$(printf '%s' "$cert_json" | json '[c["sha256"] for c in d["certs"] if c.get("role") == "leaf"][0]')
 check_eq "certificate mail: the leaf is recorded" \
 	"$(mc show "$cert_order" --json | json 'd["certificate"]["sha256"] if d["certificate"] else None')" "$leaf_sha"
-check_contains "certificate mail: X-Mailcert says so" "$(xmailcert_of "$c_domain")" \
+check_contains "certificate mail: X-Mailcert says so" "$(xmailcert_of "$c_msgid")" \
 	"certificate issued for order $cert_order, install job"
 
 # Approval ------------------------------------------------------------------------
+echo "# $(date +%T) Approval"
 rm -f "$T"/sink/msg.*
 send "admin@$a_domain" "$approval_eml" && wait_sink 1
 check_eq "approval mail: order -> approval_received" "$(state_of "$approval_order")" "approval_received"
 check_eq "approval mail: the approval is recorded" \
 	"$(mc show "$approval_order" --json | json 'bool(d["approval"] and d["approval"]["authenticated"])')" "True"
-check_eq "approval mail: X-Mailcert says so" "$(xmailcert_of "$a_domain")" \
+check_eq "approval mail: X-Mailcert says so" "$(xmailcert_of "$a_msgid")" \
 	"X-Mailcert: approval recorded for order $approval_order"
 
 # The same approval again: recorded once.
 rm -f "$T"/sink/msg.*
 send "admin@$a_domain" "$approval_eml" && wait_sink 1
-check_contains "the same message again is recorded once" "$(xmailcert_of "$a_domain")" "already recorded"
+check_contains "the same message again is recorded once" "$(xmailcert_of "$a_msgid")" "already recorded"
 
 # Forged Authentication-Results removed on entry -----------------------------------
 # A fresh order for the approval's domain; the approval mail carries a
@@ -217,11 +238,12 @@ sleep 1
 sed 's/^Message-ID: *<\(.*\)>/Message-ID: <forged.\1>/I' "$approval_eml" >"$T/forged.eml"
 rm -f "$T"/sink/msg.*
 send "admin@$a_domain" "$T/forged.eml" && wait_sink 1
-check_contains "header_checks strips the forged result: not trusted" "$(xmailcert_of "$a_domain")" "not trusted"
+check_contains "header_checks strips the forged result: not trusted" "$(xmailcert_of "forged.$a_msgid")" "not trusted"
 postconf -c "$PF" -e "header_checks ="
 postfix -c "$PF" reload >/dev/null 2>&1
 
 # Hostile fixtures -------------------------------------------------------------------------
+echo "# $(date +%T) Hostile fixtures"
 before=$(mc orders --json | json '",".join(o["state"] for o in d)')
 rm -f "$T"/sink/msg.*
 n=0
@@ -236,6 +258,7 @@ check "milter still running after the hostile fixtures" kill -0 "$milter_pid"
 check_eq "orders unchanged by hostile mail" "$(mc orders --json | json '",".join(o["state"] for o in d)')" "$before"
 
 # SIGKILL during a bulk run ------------------------------------------------------------------
+echo "# $(date +%T) SIGKILL during a bulk run"
 rm -f "$T"/sink/msg.*
 start=$(date +%s)
 smtp-source -s 20 -m "$BULK" -l 2048 -f sender@example.org -t "admin@$a_domain" \
@@ -259,5 +282,5 @@ check "nothing left in the Postfix queue" wait_for 10 queue_empty
 start_milter
 rm -f "$T"/sink/msg.*
 send "admin@$a_domain" "$approval_eml" && wait_sink 1
-check_contains "a restarted milter marks mail again" "$(xmailcert_of "$a_domain")" "X-Mailcert:"
+check_contains "a restarted milter marks mail again" "$(xmailcert_of "$a_msgid")" "X-Mailcert:"
 exit 0
