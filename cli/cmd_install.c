@@ -12,7 +12,9 @@
  *
  *	--watch is the daemon: it waits for the milter's wake-up datagram on
  *	[installer] wake_socket, polling every [installer] poll_interval
- *	seconds, until SIGTERM.
+ *	seconds, until SIGTERM, and on every pass also performs the due
+ *	approval actions ([approve] mode), for which it loads the CA
+ *	profiles.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -20,6 +22,23 @@
 
 #include "cli.h"
 #include "install.h"
+#include "parser.h"
+
+static int run_watch(struct cli *cli)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct parser *parser;
+	int rc;
+
+	if ((parser = parser_new(cli->cfg, &err)) == NULL) {
+		rc = cli_error("%s", sb_str(&err));
+		sb_free(&err);
+		return rc;
+	}
+	rc = install_watch(cli->ledger, cli->cfg, parser);
+	parser_free(parser);
+	return rc;
+}
 
 int cmd_install(struct cli *cli, int argc, char **argv)
 {
@@ -47,7 +66,7 @@ int cmd_install(struct cli *cli, int argc, char **argv)
 	if (cli_open_ledger(cli) < 0)
 		return 1;
 	if (watch)
-		return install_watch(cli->ledger, cli->cfg);
+		return run_watch(cli);
 	if ((ran = install_run_due(cli->ledger, cli->cfg, time(NULL), &failed, &next_due)) < 0)
 		return 1;
 	printf("%d job(s) run, %d not installed\n", ran, failed);

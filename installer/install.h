@@ -177,7 +177,8 @@ void install_lock_release(int fd);
 /* installer_loop.c */
 int install_run_due(struct ledger *ledger, const struct config *cfg, time_t now,
 		    int *failed, long long *next_due);
-int install_watch(struct ledger *ledger, const struct config *cfg);
+struct parser;
+int install_watch(struct ledger *ledger, const struct config *cfg, const struct parser *parser);
 
 /* keygen.c */
 EVP_PKEY *key_generate(const char *key_type, struct strbuf *why);

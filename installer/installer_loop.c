@@ -6,7 +6,8 @@
  *
  *	int install_run_due(struct ledger *ledger, const struct config *cfg,
  *			    time_t now, int *failed, long long *next_due)
- *	int install_watch(struct ledger *ledger, const struct config *cfg)
+ *	int install_watch(struct ledger *ledger, const struct config *cfg,
+ *			  const struct parser *parser)
  * DESCRIPTION
  *	install_run_due() is "mailcert install --pending": it takes the
  *	installer lock (install_lock.c, waiting for another installer's pass
@@ -17,7 +18,10 @@
  *	lowered to the earliest retry it scheduled.  Returns the number of
  *	jobs run, or -1 (lock or ledger error, reported).
  *
- *	install_watch() is "mailcert install --watch", the daemon: it binds
+ *	install_watch() is "mailcert install --watch", the daemon and the
+ *	one worker outside the SMTP session: on every pass it runs the due
+ *	install jobs and then the due approval actions (approve_worker.c,
+ *	with the CA profiles of parser).  It binds
  *	the unix datagram socket [installer] wake_socket (mode 0666: a
  *	datagram carries nothing and only makes the installer look at the
  *	ledger sooner; a stale socket is replaced; the parent directory is
@@ -40,6 +44,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "approve.h"
 #include "install.h"
 #include "msg.h"
 #include "mymalloc.h"
@@ -184,7 +189,7 @@ static int wait_ms(const struct config *cfg, long long next_due)
 	return (int) (wait * 1000);
 }
 
-int install_watch(struct ledger *ledger, const struct config *cfg)
+int install_watch(struct ledger *ledger, const struct config *cfg, const struct parser *parser)
 {
 	struct pollfd pfd;
 	long long next_due = 0;
@@ -200,6 +205,9 @@ int install_watch(struct ledger *ledger, const struct config *cfg)
 		if (next_due <= (long long) time(NULL))
 			next_due = 0;
 		install_run_due(ledger, cfg, time(NULL), &failed, &next_due);
+		if (stop_requested)
+			break;
+		approval_run_due(ledger, cfg, parser, time(NULL));
 		if (stop_requested)
 			break;
 		pfd.fd = fd;

@@ -378,7 +378,7 @@ static int valid_target_name(const char *name)
 {
 	const char *p;
 
-	if (*name == 0 || strlen(name) > 64)
+	if (*name == 0 || *name == '.' || strlen(name) > 64)
 		return 0;
 	for (p = name; *p; p++)
 		if (!isalnum((unsigned char) *p) && !strchr("-_.", *p))
@@ -437,7 +437,7 @@ static int config_handler(void *user, const char *section, const char *name,
 		return config_fail(cp, cp->line, "line longer than %d characters", CONFIG_MAX_LINE - 2);
 	if ((target_name = target_section_name(section)) != NULL) {
 		if (!valid_target_name(target_name))
-			return config_fail(cp, cp->section_line, "bad target name \"%s\" (letters, digits, - _ . only)",
+			return config_fail(cp, cp->section_line, "bad target name \"%s\" (letters, digits, - _ . only, not starting with .)",
 					   target_name);
 		key = find_key(target_keys, "target", name);
 		base = get_target(cp->cfg, target_name, cp->section_line);

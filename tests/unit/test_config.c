@@ -70,6 +70,7 @@ static const struct bad_case {
 	{"bad-command.conf", "5: [target web] reload_command = nginx -s reload: must start with an absolute"},
 	{"bad-size.conf", "3: [milter] max_message_size = 10 parsecs: must be a size"},
 	{"bad-target-name.conf", "3: bad target name \"../etc\""},
+	{"bad-target-dots.conf", "3: bad target name \"..\""},
 	{"bad-syntax.conf", "3: syntax error"},
 	{"bad-long-line.conf", "3: line longer than"},
 	{"nonexistent.conf", " cannot open"},
