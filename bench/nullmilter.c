@@ -2,7 +2,7 @@
  * NAME
  *	nullmilter - a libmilter filter that asks for everything and does nothing
  * SYNOPSIS
- *	nullmilter -p SOCKET [-b BACKLOG]
+ *	nullmilter -p SOCKET [-a STAGE] [-b BACKLOG]
  * DESCRIPTION
  *	The floor that mailcert-milter is measured against: every callback
  *	is set, option negotiation asks for every protocol step with a reply
@@ -10,6 +10,11 @@
  *	add headers, every callback answers SMFIS_CONTINUE and the end of
  *	message SMFIS_ACCEPT.  No per-connection or per-message state is
  *	allocated.
+ *
+ *	-a STAGE answers SMFIS_ACCEPT earlier: at "connect" (the cheapest
+ *	filter there can be: the MTA sends nothing more on that connection),
+ *	or at "data" (a filter that needs only the envelope); "eom" is the
+ *	default.
  *
  *	SOCKET is in libmilter's form (unix:/path, inet:PORT@HOST); a stale
  *	unix socket is removed.  BACKLOG is the listen backlog (default 128,
@@ -19,11 +24,16 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <libmilter/mfapi.h>
 
 #define NULLMILTER_BACKLOG	128
+
+enum stage { STAGE_CONNECT, STAGE_DATA, STAGE_EOM };
+
+static enum stage accept_at = STAGE_EOM;	/* set once, before smfi_main */
 
 static sfsistat null_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 			               unsigned long f2, unsigned long f3, unsigned long *pf0,
@@ -45,7 +55,7 @@ static sfsistat null_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *addr)
 	(void) ctx;
 	(void) host;
 	(void) addr;
-	return SMFIS_CONTINUE;
+	return accept_at == STAGE_CONNECT ? SMFIS_ACCEPT : SMFIS_CONTINUE;
 }
 
 static sfsistat null_helo(SMFICTX *ctx, char *name)
@@ -84,6 +94,12 @@ static sfsistat null_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 	return SMFIS_CONTINUE;
 }
 
+static sfsistat null_data(SMFICTX *ctx)
+{
+	(void) ctx;
+	return accept_at == STAGE_DATA ? SMFIS_ACCEPT : SMFIS_CONTINUE;
+}
+
 static sfsistat null_eom(SMFICTX *ctx)
 {
 	(void) ctx;
@@ -112,14 +128,25 @@ static struct smfiDesc null_filter = {
 	null_step,			/* message aborted */
 	null_step,			/* connection closed */
 	null_unknown,			/* unknown command */
-	null_step,			/* DATA */
+	null_data,			/* DATA */
 	null_negotiate,			/* option negotiation */
 };
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: nullmilter -p SOCKET [-b BACKLOG]\n");
+	fprintf(stderr, "usage: nullmilter -p SOCKET [-a connect|data|eom] [-b BACKLOG]\n");
 	exit(2);
+}
+
+static enum stage parse_stage(const char *name)
+{
+	if (strcmp(name, "connect") == 0)
+		return STAGE_CONNECT;
+	if (strcmp(name, "data") == 0)
+		return STAGE_DATA;
+	if (strcmp(name, "eom") != 0)
+		usage();
+	return STAGE_EOM;
 }
 
 int main(int argc, char **argv)
@@ -128,9 +155,10 @@ int main(int argc, char **argv)
 	int     backlog = NULLMILTER_BACKLOG;
 	int     ch;
 
-	while ((ch = getopt(argc, argv, "p:b:")) != -1) {
+	while ((ch = getopt(argc, argv, "p:a:b:")) != -1) {
 		switch (ch) {
 		case 'p': socket = optarg; break;
+		case 'a': accept_at = parse_stage(optarg); break;
 		case 'b': backlog = atoi(optarg); break;
 		default: usage();
 		}

@@ -102,9 +102,20 @@ static void reasons_text(const struct verdict *v, struct strbuf *sb)
 	}
 }
 
-static const char *first_reason(const struct verdict *v)
+/* distrust_reason - the parser lists what it found, good and bad; the
+ * header wants the first bad one ("no ...", "... not ..."), else the last */
+
+static const char *distrust_reason(const struct verdict *v)
 {
-	return v->reasons.count ? v->reasons.items[0] : "no reason given";
+	const char *r;
+	size_t  i;
+
+	for (i = 0; i < v->reasons.count; i++) {
+		r = v->reasons.items[i];
+		if (strncmp(r, "no ", 3) == 0 || strstr(r, " not ") != NULL)
+			return r;
+	}
+	return v->reasons.count ? v->reasons.items[v->reasons.count - 1] : "no reason given";
 }
 
 /* insert_message - the message row, with the order it is about */
@@ -236,7 +247,7 @@ static int record_untrusted(struct record_run *run, const struct order *order)
 	int     rc;
 
 	reasons_text(run->verdict, &reasons);
-	sb_appendf(run->what, "not trusted: %s", first_reason(run->verdict));
+	sb_appendf(run->what, "not trusted: %s", distrust_reason(run->verdict));
 	rc = insert_message(run, order->id, sb_str(&reasons));
 	if (rc == 0)
 		rc = ledger_add_event(run->ledger, order->id, "untrusted_mail",

@@ -70,7 +70,7 @@ chmod 777 "$T"
 verdict_of() { mc parse "$1" --json 2>/dev/null; }
 
 approval_eml=""
-for f in "$FIX"/approval-*.eml; do
+for f in "$FIX"/approval-sectigo-plain.eml "$FIX"/approval-*.eml; do
 	[ -f "$f" ] || continue
 	v=$(verdict_of "$f") || continue
 	if [ "$(printf '%s' "$v" | json 'd["kind"] == "approval" and d["authenticated"] and bool(d["approval"]["domain"])')" = True ]; then
@@ -165,7 +165,8 @@ send() {
 }
 
 # wait_sink N - until the sink holds N messages (60 s at most)
-wait_sink() { wait_for 60 test "$(pf_sink_count "$T")" -ge "$1"; }
+sink_has() { [ "$(pf_sink_count "$T")" -ge "$1" ]; }
+wait_sink() { wait_for 60 sink_has "$1"; }
 
 # xmailcert_of TEXT - the X-Mailcert header of the sink's message that
 # contains TEXT (its Message-ID)
@@ -175,7 +176,7 @@ xmailcert_of() {
 
 # Ledger locked: the approval arrives while another process holds the
 # write lock; mail flows, the failure is logged, nothing is recorded.
-python3 - "$T/ledger.db" "$T/locked" 6 <<'PY' &
+python3 - "$T/ledger.db" "$T/locked" 4 <<'PY' &
 import sqlite3, sys, time
 db = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
 db.execute("BEGIN IMMEDIATE")
@@ -200,6 +201,21 @@ wait "$locker"
 
 # Certificate ---------------------------------------------------------------------------
 echo "# $(date +%T) Certificate"
+# The installer's wake-up socket: one datagram is expected.
+python3 - "$T/wake.sock" "$T/woken" <<'PY' &
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+os.chmod(sys.argv[1], 0o666)
+s.settimeout(30)
+try:
+    data = s.recv(64)
+    open(sys.argv[2], "wb").write(data)
+except socket.timeout:
+    pass
+PY
+waker=$!
+wait_for 10 test -S "$T/wake.sock"
 rm -f "$T"/sink/msg.*
 send certificates@example.net "$cert_eml" && wait_sink 1
 check_eq "certificate mail: order -> issued" "$(state_of "$cert_order")" "issued"
@@ -209,6 +225,8 @@ check_eq "certificate mail: the leaf is recorded" \
 	"$(mc show "$cert_order" --json | json 'd["certificate"]["sha256"] if d["certificate"] else None')" "$leaf_sha"
 check_contains "certificate mail: X-Mailcert says so" "$(xmailcert_of "$c_msgid")" \
 	"certificate issued for order $cert_order, install job"
+wait "$waker"
+check_eq "certificate mail: the installer is woken" "$(cat "$T/woken" 2>/dev/null)" "wake"
 
 # Approval ------------------------------------------------------------------------
 echo "# $(date +%T) Approval"
@@ -238,7 +256,8 @@ sleep 1
 sed 's/^Message-ID: *<\(.*\)>/Message-ID: <forged.\1>/I' "$approval_eml" >"$T/forged.eml"
 rm -f "$T"/sink/msg.*
 send "admin@$a_domain" "$T/forged.eml" && wait_sink 1
-check_contains "header_checks strips the forged result: not trusted" "$(xmailcert_of "forged.$a_msgid")" "not trusted"
+check_contains "header_checks strips the forged result: not trusted, and why" \
+	"$(xmailcert_of "forged.$a_msgid")" "not trusted: no dkim=pass by mx.example.net"
 postconf -c "$PF" -e "header_checks ="
 postfix -c "$PF" reload >/dev/null 2>&1
 
@@ -264,12 +283,12 @@ start=$(date +%s)
 smtp-source -s 20 -m "$BULK" -l 2048 -f sender@example.org -t "admin@$a_domain" \
 	"127.0.0.1:$smtp_port" >"$T/source.out" 2>&1 &
 source_pid=$!
-wait_for 30 test "$(pf_sink_count "$T")" -ge $((BULK / 10))
+wait_for 30 sink_has $((BULK / 10))
 kill -9 "$milter_pid"
 killed_at=$(pf_sink_count "$T")
 wait "$source_pid"
 check_eq "smtp-source sent all $BULK messages" "$?" "0"
-if wait_for 90 test "$(pf_sink_count "$T")" -ge "$BULK"; then
+if wait_for 90 sink_has "$BULK"; then
 	ok "all $BULK messages reached the sink though the milter was killed after $killed_at"
 else
 	not_ok "all $BULK messages reached the sink" "sink has $(pf_sink_count "$T") of $BULK"

@@ -17,14 +17,16 @@
 #	pf_wait_port PORT SECONDS	until something listens there
 #
 # Facts this relies on: "postfix -c DIR start" as root refuses a DIR not
-# listed in alternate_config_directories of /etc/postfix/main.cf (created
-# here when missing, and removed again by pf_stop; an existing file is
-# restored from a copy); maillog_file must be under one of
+# listed in alternate_config_directories of /etc/postfix/main.cf (the
+# directory is added here and taken out again by pf_stop; the file is
+# created when missing and removed when nothing else is listed);
+# maillog_file must be under one of
 # maillog_file_prefixes; the directories must be readable by the postfix
 # user; Postfix writes fatal errors to its log, not to stderr.  chroot is
 # off for every service of the private master.cf.
 
 PF_SYSTEM_MAINCF=/etc/postfix/main.cf
+PF_MARK="# created by mailcert (tests, make demo) for private Postfix instances; removed when they end"
 
 pf_wait_port() {
 	python3 - "$1" "$2" <<'PY'
@@ -40,25 +42,31 @@ sys.exit(1)
 PY
 }
 
-# pf_allow_dir DIR - list DIR in alternate_config_directories
+# pf_allow_dir DIR - list DIR in alternate_config_directories of the
+# system's main.cf (created, marked as ours, when there is none)
 pf_allow_dir() {
 	if [ ! -f "$PF_SYSTEM_MAINCF" ]; then
 		mkdir -p /etc/postfix
-		printf '# created by mailcert tests/demo; removed when they end\nalternate_config_directories = %s\n' \
-			"$1" >"$PF_SYSTEM_MAINCF"
-		: >"$1/.created-system-main.cf"
+		printf '%s\nalternate_config_directories = %s\n' "$PF_MARK" "$1" >"$PF_SYSTEM_MAINCF"
 		return 0
 	fi
-	cp -p "$PF_SYSTEM_MAINCF" "$1/.system-main.cf"
 	_old=$(postconf -c /etc/postfix -h alternate_config_directories 2>/dev/null)
 	postconf -c /etc/postfix -e "alternate_config_directories = ${_old:+$_old, }$1"
 }
 
+# pf_restore_system DIR - take DIR out of the list again; remove the file
+# when it is ours and lists nothing else (other runs may share it)
 pf_restore_system() {
-	if [ -f "$1/.created-system-main.cf" ]; then
-		rm -f "$PF_SYSTEM_MAINCF" "$1/.created-system-main.cf"
-	elif [ -f "$1/.system-main.cf" ]; then
-		cp -p "$1/.system-main.cf" "$PF_SYSTEM_MAINCF" && rm -f "$1/.system-main.cf"
+	[ -f "$PF_SYSTEM_MAINCF" ] || return 0
+	_new=""
+	for _d in $(postconf -c /etc/postfix -h alternate_config_directories 2>/dev/null | tr ',' ' '); do
+		[ "$_d" = "$1" ] || _new="${_new:+$_new, }$_d"
+	done
+	if [ -z "$_new" ] && head -1 "$PF_SYSTEM_MAINCF" | grep -q '^# created by mailcert' \
+	    && [ "$(grep -cv -e '^#' -e '^alternate_config_directories' -e '^$' "$PF_SYSTEM_MAINCF")" -eq 0 ]; then
+		rm -f "$PF_SYSTEM_MAINCF"
+	else
+		postconf -c /etc/postfix -e "alternate_config_directories = $_new"
 	fi
 }
 
