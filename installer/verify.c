@@ -13,7 +13,17 @@
  *			      const struct cert_found *leaf,
  *			      const char *trust_store, time_t now,
  *			      STACK_OF(X509) **chain_out, struct strbuf *why)
+ *	X509_STORE *trust_store_load(const char *trust_store, struct strbuf *why)
+ *	int cert_verify_for_order_in(bundle, order_key, order_names,
+ *				     X509_STORE *anchors, now, leaf_out, why)
+ *	int cert_verify_chain_in(bundle, leaf, X509_STORE *anchors, now,
+ *				 chain_out, why)
  * DESCRIPTION
+ *	The *_in() forms take trust anchors loaded once with
+ *	trust_store_load(), for the milter, which checks many certificates
+ *	and must not re-read the system bundle for each; the others load
+ *	trust_store themselves for one use.
+ *
  *	cert_verify_for_order() runs the installer's checks, in this order,
  *	on each certificate of bundle whose public key is order_key's
  *	(EVP_PKEY_eq(); order_key may be the private key):
@@ -172,23 +182,51 @@ static STACK_OF(X509) *untrusted_certs(const struct certbundle *bundle,
 	return others;
 }
 
+X509_STORE *trust_store_load(const char *trust_store, struct strbuf *why)
+{
+	X509_STORE *store = X509_STORE_new();
+
+	if (store == NULL) {
+		sb_appends(why, "out of memory loading the trust store");
+		return NULL;
+	}
+	if (load_trust_store(store, trust_store, why) != 0) {
+		X509_STORE_free(store);
+		return NULL;
+	}
+	return store;
+}
+
 int cert_verify_chain(const struct certbundle *bundle, const struct cert_found *leaf,
 		      const char *trust_store, time_t now, STACK_OF(X509) **chain_out,
 		      struct strbuf *why)
 {
-	X509_STORE *store = X509_STORE_new();
+	X509_STORE *store;
+	int     rc;
+
+	if (chain_out)
+		*chain_out = NULL;
+	if ((store = trust_store_load(trust_store, why)) == NULL)
+		return -1;
+	rc = cert_verify_chain_in(bundle, leaf, store, now, chain_out, why);
+	X509_STORE_free(store);
+	return rc;
+}
+
+int cert_verify_chain_in(const struct certbundle *bundle, const struct cert_found *leaf,
+			 X509_STORE *store, time_t now, STACK_OF(X509) **chain_out,
+			 struct strbuf *why)
+{
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
 	STACK_OF(X509) *others = untrusted_certs(bundle, leaf);
 	int     rc = -1;
 
 	if (chain_out)
 		*chain_out = NULL;
-	if (store == NULL || ctx == NULL || others == NULL) {
+	if (ctx == NULL || others == NULL) {
 		sb_appends(why, "out of memory verifying the chain");
 		goto out;
 	}
-	if (load_trust_store(store, trust_store, why) != 0)
-		goto out;
 	if (X509_STORE_CTX_init(ctx, store, leaf->x509, others) != 1
 	    || X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SSL_SERVER) != 1) {
 		sb_appends(why, "cannot set up chain verification");
@@ -206,24 +244,39 @@ int cert_verify_chain(const struct certbundle *bundle, const struct cert_found *
 out:
 	ERR_clear_error();
 	X509_STORE_CTX_free(ctx);
-	X509_STORE_free(store);
 	sk_X509_free(others);
 	return rc;
 }
 
 /* check_candidate - every check on one certificate with the order's key */
 static int check_candidate(const struct certbundle *bundle, const struct cert_found *cert,
-			   const struct strlist *names, const char *trust_store, time_t now,
+			   const struct strlist *names, X509_STORE *anchors, time_t now,
 			   struct strbuf *why)
 {
 	if (check_names(cert, names, why) != 0 || check_dates(cert, now, why) != 0)
 		return -1;
-	return cert_verify_chain(bundle, cert, trust_store, now, NULL, why);
+	return cert_verify_chain_in(bundle, cert, anchors, now, NULL, why);
 }
 
 int cert_verify_for_order(const struct certbundle *bundle, EVP_PKEY *order_key,
 			  const struct strlist *order_names, const char *trust_store,
 			  time_t now, struct cert_found **leaf_out, struct strbuf *why)
+{
+	X509_STORE *anchors;
+	int     rc;
+
+	if (leaf_out)
+		*leaf_out = NULL;
+	if ((anchors = trust_store_load(trust_store, why)) == NULL)
+		return -1;
+	rc = cert_verify_for_order_in(bundle, order_key, order_names, anchors, now, leaf_out, why);
+	X509_STORE_free(anchors);
+	return rc;
+}
+
+int cert_verify_for_order_in(const struct certbundle *bundle, EVP_PKEY *order_key,
+			     const struct strlist *order_names, X509_STORE *anchors,
+			     time_t now, struct cert_found **leaf_out, struct strbuf *why)
 {
 	struct strbuf attempt = STRBUF_INIT;
 	size_t  candidates = 0;
@@ -239,7 +292,7 @@ int cert_verify_for_order(const struct certbundle *bundle, EVP_PKEY *order_key,
 		if (!has_order_key(&bundle->certs[i], order_key))
 			continue;
 		sb_reset(&attempt);
-		if (check_candidate(bundle, &bundle->certs[i], order_names, trust_store, now,
+		if (check_candidate(bundle, &bundle->certs[i], order_names, anchors, now,
 				    &attempt) == 0) {
 			if (leaf_out)
 				*leaf_out = &bundle->certs[i];

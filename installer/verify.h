@@ -24,6 +24,19 @@
  * file or a hashed directory) for a TLS server at time now, with the
  * bundle's other certificates as untrusted intermediates; *leaf_out then
  * points into bundle.  Else -1 and why says which check failed. */
+/* The trust anchors of a file or hashed directory, loaded once by a
+ * long-running process and shared by its threads (X509_STORE_free). */
+X509_STORE *trust_store_load(const char *trust_store, struct strbuf *why);
+
+/* cert_verify_for_order() and cert_verify_chain() with anchors already
+ * loaded by trust_store_load(). */
+int cert_verify_for_order_in(const struct certbundle *bundle, EVP_PKEY *order_key,
+			     const struct strlist *order_names, X509_STORE *anchors,
+			     time_t now, struct cert_found **leaf_out, struct strbuf *why);
+int cert_verify_chain_in(const struct certbundle *bundle, const struct cert_found *leaf,
+			 X509_STORE *anchors, time_t now, STACK_OF(X509) **chain_out,
+			 struct strbuf *why);
+
 int cert_verify_for_order(const struct certbundle *bundle, EVP_PKEY *order_key,
 			  const struct strlist *order_names, const char *trust_store,
 			  time_t now, struct cert_found **leaf_out, struct strbuf *why);

@@ -3,13 +3,31 @@
  *	fingerprint - SHA-256 of certificates and public keys
  * SYNOPSIS
  *	int pkey_spki_sha256_hex(EVP_PKEY *pkey, char out[65])
- *	int cert_sha256_hex(X509 *cert, char out[65])
+ *	int cert_spki_sha256_hex(X509 *cert, char out[SHA256_HEX_LEN + 1])
+{
+	unsigned char *der = NULL;
+	unsigned char digest[SHA256_DIGEST_LENGTH];
+	int len;
+
+	if ((len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der)) <= 0)
+		return -1;
+	SHA256(der, (size_t) len, digest);
+	OPENSSL_free(der);
+	hex_encode(digest, sizeof(digest), out);
+	return 0;
+}
+
+int cert_sha256_hex(X509 *cert, char out[65])
+ *	int cert_spki_sha256_hex(X509 *cert, char out[65])
  *	EVP_PKEY *load_private_key(const char *path, struct strbuf *err)
  * DESCRIPTION
  *	An order is tied to its key by the SHA-256 of the key's DER
  *	SubjectPublicKeyInfo: a certificate belongs to an order when the
  *	hash of its public key is the order's.  The same hex form names a
- *	certificate in the ledger.
+ *	certificate in the ledger.  cert_spki_sha256_hex() hashes the
+ *	certificate's own SubjectPublicKeyInfo, the same bytes that
+ *	pkey_spki_sha256_hex() makes from a key, without OpenSSL's encoder
+ *	machinery (the milter does this for every certificate it sees).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -40,6 +58,20 @@ int pkey_spki_sha256_hex(EVP_PKEY *pkey, char out[SHA256_HEX_LEN + 1])
 	int len;
 
 	if (pkey == NULL || (len = i2d_PUBKEY(pkey, &der)) <= 0)
+		return -1;
+	SHA256(der, (size_t) len, digest);
+	OPENSSL_free(der);
+	hex_encode(digest, sizeof(digest), out);
+	return 0;
+}
+
+int cert_spki_sha256_hex(X509 *cert, char out[SHA256_HEX_LEN + 1])
+{
+	unsigned char *der = NULL;
+	unsigned char digest[SHA256_DIGEST_LENGTH];
+	int len;
+
+	if ((len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der)) <= 0)
 		return -1;
 	SHA256(der, (size_t) len, digest);
 	OPENSSL_free(der);

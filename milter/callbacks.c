@@ -336,13 +336,13 @@ static int parse_and_record(struct msgctx *mctx, struct strbuf *what, long long 
 	facts.subject = mctx->mctx_subject;
 	facts.too_big = mctx->mctx_too_big;
 	if (mctx->mctx_too_big)
-		return record_mail(shared_ledger, shared_watch, settings->cfg, &facts, NULL, what, job_id);
+		return record_mail(shared_ledger, shared_watch, settings, &facts, NULL, what, job_id);
 	verdict_init(&verdict);
 	parser_parse(settings->parser, mctx->mctx_data.data ? mctx->mctx_data.data : "",
 		     mctx->mctx_data.len, &verdict);
 	if (verdict.limit_hit)
 		msg_info("%s: parser stopped at %s", mctx->mctx_queue_id, verdict.limit_hit);
-	rc = record_mail(shared_ledger, shared_watch, settings->cfg, &facts, &verdict, what, job_id);
+	rc = record_mail(shared_ledger, shared_watch, settings, &facts, &verdict, what, job_id);
 	verdict_free(&verdict);
 	return rc;
 }

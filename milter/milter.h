@@ -15,8 +15,11 @@
 #include <pthread.h>
 #include <stddef.h>
 
+#include <openssl/x509.h>
+
 #include "config.h"
 #include "ledger.h"
+
 #include "parser.h"
 #include "strbuf.h"
 
@@ -27,11 +30,13 @@
 #define MILTER_QUEUE_ID_MAX	64	/* bytes of a queue id */
 #define MILTER_MATCHES_MAX	8	/* orders one message may match */
 #define MILTER_HEADER_NAME	"X-Mailcert"
+#define MILTER_MALLOC_ARENAS	2	/* glibc arenas for all threads */
 
 /* settings.c */
 struct settings {
 	struct config *cfg;
 	struct parser *parser;
+	X509_STORE *trust_anchors;	/* [ca] trust_store, loaded once */
 	int     refs;			/* users; the current one holds one */
 };
 
@@ -67,7 +72,7 @@ struct mail_facts {
 	const char *too_big;		/* the limit that stopped buffering, or NULL */
 };
 
-int record_mail(struct milter_ledger *ml, struct watch *watch, const struct config *cfg,
+int record_mail(struct milter_ledger *ml, struct watch *watch, const struct settings *settings,
 		const struct mail_facts *facts, const struct verdict *verdict,
 		struct strbuf *what, long long *job_id);
 void header_safe_text(const char *text, char *out, size_t len);

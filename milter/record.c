@@ -3,7 +3,7 @@
  *	record - one message into the ledger, in one transaction
  * SYNOPSIS
  *	int record_mail(struct milter_ledger *ml, struct watch *watch,
- *			const struct config *cfg, const struct mail_facts *facts,
+ *			const struct settings *settings, const struct mail_facts *facts,
  *			const struct verdict *verdict, struct strbuf *what,
  *			long long *job_id)
  *	void header_safe_text(const char *text, char *out, size_t len)
@@ -56,6 +56,7 @@
 struct record_run {
 	struct ledger *ledger;
 	const struct config *cfg;
+	X509_STORE *trust_anchors;
 	const struct mail_facts *facts;
 	const struct verdict *verdict;
 	struct message_record msg;
@@ -443,8 +444,8 @@ static int verify_for_order(struct record_run *run, const struct order *order,
 	int     rc;
 
 	order_names(order, &names);
-	rc = cert_verify_for_order(&run->verdict->certs, X509_get0_pubkey(leaf->x509), &names,
-				   run->cfg->trust_store, time(NULL), found, why);
+	rc = cert_verify_for_order_in(&run->verdict->certs, X509_get0_pubkey(leaf->x509), &names,
+				      run->trust_anchors, time(NULL), found, why);
 	strlist_free(&names);
 	return rc;
 }
@@ -630,7 +631,7 @@ static int record_in_transaction(struct record_run *run)
 	return ledger_commit(run->ledger);
 }
 
-int record_mail(struct milter_ledger *ml, struct watch *watch, const struct config *cfg,
+int record_mail(struct milter_ledger *ml, struct watch *watch, const struct settings *settings,
 		        const struct mail_facts *facts, const struct verdict *verdict,
 		        struct strbuf *what, long long *job_id)
 {
@@ -640,7 +641,8 @@ int record_mail(struct milter_ledger *ml, struct watch *watch, const struct conf
 	int     rc;
 
 	*job_id = 0;
-	run_init(&run, ml->ledger, cfg, facts, verdict, what, job_id);
+	run_init(&run, ml->ledger, settings->cfg, facts, verdict, what, job_id);
+	run.trust_anchors = settings->trust_anchors;
 	pthread_mutex_lock(&ml->lock);
 	rc = record_in_transaction(&run);
 	if (rc < 0) {

@@ -8,8 +8,9 @@
  *	void settings_release(struct settings *settings)
  *	void settings_shutdown(void)
  * DESCRIPTION
- *	settings_load() reads the configuration file and compiles the CA
- *	profiles; on error it returns NULL with "FILE:LINE: what" in err.
+ *	settings_load() reads the configuration file, compiles the CA
+ *	profiles and loads the [ca] trust_store once; on error it returns
+ *	NULL with "FILE:LINE: what" (or the trust store's problem) in err.
  *
  *	settings_install() makes a loaded set the current one; it is the
  *	only global mutable state of the milter.  A reload (SIGHUP) loads a
@@ -24,9 +25,12 @@
 
 #include "milter.h"
 #include "mymalloc.h"
+#include "verify.h"
 
 static pthread_mutex_t settings_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct settings *settings_current;
+
+static void settings_free(struct settings *settings);
 
 struct settings *settings_load(const char *path, struct strbuf *err)
 {
@@ -43,12 +47,17 @@ struct settings *settings_load(const char *path, struct strbuf *err)
 	settings = xcalloc(1, sizeof(*settings));
 	settings->cfg = cfg;
 	settings->parser = parser;
+	if ((settings->trust_anchors = trust_store_load(cfg->trust_store, err)) == NULL) {
+		settings_free(settings);
+		return NULL;
+	}
 	settings->refs = 1;
 	return settings;
 }
 
 static void settings_free(struct settings *settings)
 {
+	X509_STORE_free(settings->trust_anchors);
 	parser_free(settings->parser);
 	config_free(settings->cfg);
 	free(settings);

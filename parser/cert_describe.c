@@ -122,7 +122,7 @@ int cert_describe(struct cert_found *found, X509 *cert, const char *source)
 		cert_found_clear(found);
 		return -1;
 	}
-	if (pkey_spki_sha256_hex(X509_get0_pubkey(cert), found->spki_sha256) != 0)
+	if (cert_spki_sha256_hex(cert, found->spki_sha256) != 0)
 		found->spki_sha256[0] = 0;
 	found->subject = name_line(X509_get_subject_name(cert));
 	found->issuer = name_line(X509_get_issuer_name(cert));

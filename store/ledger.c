@@ -44,15 +44,52 @@ const char *ledger_error(const struct ledger *ledger)
 	return ledger->error;
 }
 
+/* ledger_prepare - statements are prepared once per connection and kept:
+ * preparing costs more than running most of them.  A statement already
+ * in use (the same query nested) gets a fresh, uncached one. */
+
 sqlite3_stmt *ledger_prepare(struct ledger *ledger, const char *sql)
 {
+	struct cached_stmt *free_slot = NULL;
 	sqlite3_stmt *stmt = NULL;
+	int i;
 
-	if (sqlite3_prepare_v2(ledger->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+	for (i = 0; i < LEDGER_STMT_CACHE; i++) {
+		struct cached_stmt *c = &ledger->cache[i];
+
+		if (c->sql == sql && !c->in_use) {
+			c->in_use = 1;
+			return c->stmt;
+		}
+		if (c->sql == NULL && free_slot == NULL)
+			free_slot = c;
+	}
+	if (sqlite3_prepare_v3(ledger->db, sql, -1, free_slot ? SQLITE_PREPARE_PERSISTENT : 0,
+			       &stmt, NULL) != SQLITE_OK) {
 		ledger_fail(ledger, "preparing a query");
 		return NULL;
 	}
+	if (free_slot) {
+		free_slot->sql = sql;
+		free_slot->stmt = stmt;
+		free_slot->in_use = 1;
+	}
 	return stmt;
+}
+
+void ledger_release(struct ledger *ledger, sqlite3_stmt *stmt)
+{
+	int i;
+
+	for (i = 0; i < LEDGER_STMT_CACHE; i++) {
+		if (ledger->cache[i].stmt == stmt && ledger->cache[i].in_use) {
+			sqlite3_reset(stmt);
+			sqlite3_clear_bindings(stmt);
+			ledger->cache[i].in_use = 0;
+			return;
+		}
+	}
+	sqlite3_finalize(stmt);
 }
 
 int ledger_step_done(struct ledger *ledger, sqlite3_stmt *stmt, const char *what)
@@ -148,6 +185,9 @@ void ledger_close(struct ledger *ledger)
 {
 	if (ledger == NULL)
 		return;
+	for (int i = 0; i < LEDGER_STMT_CACHE; i++)
+		if (ledger->cache[i].stmt)
+			sqlite3_finalize(ledger->cache[i].stmt);
 	if (ledger->db)
 		sqlite3_close_v2(ledger->db);
 	free(ledger);
@@ -219,7 +259,7 @@ long long ledger_data_version(struct ledger *ledger)
 		return -1;
 	if (sqlite3_step(stmt) == SQLITE_ROW)
 		version = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
+	ledger_release(ledger, stmt);
 	return version;
 }
 
@@ -235,7 +275,7 @@ int ledger_integrity_check(struct ledger *ledger, struct strbuf *result)
 			sb_append(result, "\n", 1);
 		sb_appends(result, (const char *) sqlite3_column_text(stmt, 0));
 	}
-	sqlite3_finalize(stmt);
+	ledger_release(ledger, stmt);
 	if (rc != SQLITE_DONE)
 		return ledger_fail(ledger, "checking integrity");
 	return strcmp(sb_str(result), "ok") == 0 ? 0 : -1;

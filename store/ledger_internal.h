@@ -8,15 +8,28 @@
 
 #include "ledger.h"
 
+#define LEDGER_STMT_CACHE 48		/* prepared statements kept per connection */
+
+/* A statement kept prepared; its SQL text is a string literal of store/,
+ * so the pointer names it. */
+struct cached_stmt {
+	const char *sql;
+	sqlite3_stmt *stmt;
+	int     in_use;
+};
+
 struct ledger {
 	sqlite3 *db;
+	struct cached_stmt cache[LEDGER_STMT_CACHE];
 	int     in_transaction;		/* ledger_begin() was called */
 	int     write_depth;		/* nested ledger_write_begin() calls */
 	char    error[512];
 };
 
-/* Prepare sql; NULL with the error recorded. */
+/* Prepare sql (a string literal), or take it from the statement cache;
+ * NULL with the error recorded.  Give it back with ledger_release(). */
 sqlite3_stmt *ledger_prepare(struct ledger *ledger, const char *sql);
+void ledger_release(struct ledger *ledger, sqlite3_stmt *stmt);
 
 /* Record the connection's current error with what was being done; -1. */
 int ledger_fail(struct ledger *ledger, const char *what);

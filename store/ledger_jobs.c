@@ -74,7 +74,7 @@ int ledger_add_install_job(struct ledger *ledger, long long order_id, long long 
 	sqlite3_bind_int64(stmt, 2, certificate_id);
 	sqlite3_bind_int64(stmt, 3, now);
 	rc = ledger_step_done(ledger, stmt, "adding an install job");
-	sqlite3_finalize(stmt);
+	ledger_release(ledger, stmt);
 	if (rc == 0)
 		*is_new = sqlite3_changes(ledger->db) > 0;
 	if (rc == 0) {
@@ -88,7 +88,7 @@ int ledger_add_install_job(struct ledger *ledger, long long order_id, long long 
 			} else {
 				ledger_fail(ledger, "reading an install job");
 			}
-			sqlite3_finalize(stmt);
+			ledger_release(ledger, stmt);
 		}
 	}
 	return ledger_write_end(ledger, rc);
@@ -121,7 +121,7 @@ static int select_one_job(struct ledger *ledger, const char *sql, long long para
 	} else {
 		rc = ledger_fail(ledger, "reading an install job");
 	}
-	sqlite3_finalize(stmt);
+	ledger_release(ledger, stmt);
 	return rc;
 }
 
@@ -159,7 +159,7 @@ int ledger_due_install_jobs(struct ledger *ledger, long long now, long long **id
 		}
 		list[n++] = sqlite3_column_int64(stmt, 0);
 	}
-	sqlite3_finalize(stmt);
+	ledger_release(ledger, stmt);
 	if (rc != SQLITE_DONE) {
 		free(list);
 		return ledger_fail(ledger, "listing due install jobs");
@@ -185,11 +185,11 @@ int ledger_claim_install_job(struct ledger *ledger, long long id, long long now,
 	sqlite3_bind_int64(stmt, 2, now);
 	sqlite3_bind_int64(stmt, 3, stale_before);
 	if (ledger_write_begin(ledger) < 0) {
-		sqlite3_finalize(stmt);
+		ledger_release(ledger, stmt);
 		return -1;
 	}
 	rc = ledger_step_done(ledger, stmt, "claiming an install job");
-	sqlite3_finalize(stmt);
+	ledger_release(ledger, stmt);
 	if (rc == 0 && sqlite3_changes(ledger->db) == 0)
 		rc = LEDGER_NOT_FOUND;
 	return ledger_write_end(ledger, rc);
@@ -211,10 +211,10 @@ int ledger_finish_install_job(struct ledger *ledger, long long id, enum job_stat
 	bind_text(stmt, 4, last_error);
 	sqlite3_bind_int64(stmt, 5, ledger_now());
 	if (ledger_write_begin(ledger) < 0) {
-		sqlite3_finalize(stmt);
+		ledger_release(ledger, stmt);
 		return -1;
 	}
 	rc = ledger_step_done(ledger, stmt, "finishing an install job");
-	sqlite3_finalize(stmt);
+	ledger_release(ledger, stmt);
 	return ledger_write_end(ledger, rc);
 }

@@ -73,7 +73,7 @@ static int select_one_id(struct ledger *ledger, const char *sql, const char *par
 	} else {
 		rc = ledger_fail(ledger, "looking up a record");
 	}
-	sqlite3_finalize(stmt);
+	ledger_release(ledger, stmt);
 	return rc;
 }
 
@@ -110,7 +110,7 @@ static int insert_message(struct ledger *ledger, struct message_record *msg)
 	bind_order_id(stmt, 8, msg->order_id);
 	sqlite3_bind_int64(stmt, 9, msg->received_at);
 	rc = ledger_step_done(ledger, stmt, "recording a message");
-	sqlite3_finalize(stmt);
+	ledger_release(ledger, stmt);
 	if (rc == 0)
 		msg->id = sqlite3_last_insert_rowid(ledger->db);
 	return rc;
@@ -165,7 +165,7 @@ int ledger_list_messages(struct ledger *ledger, struct message_record **msgs, si
 		list[n].received_at = sqlite3_column_int64(stmt, 9);
 		n++;
 	}
-	sqlite3_finalize(stmt);
+	ledger_release(ledger, stmt);
 	if (rc != SQLITE_DONE) {
 		message_records_free(list, n);
 		return ledger_fail(ledger, "listing messages");
@@ -237,11 +237,11 @@ int ledger_record_approval(struct ledger *ledger, struct approval *a)
 	sqlite3_bind_int64(stmt, 7, a->received_at);
 	bind_text(stmt, 8, a->action_state ? a->action_state : "pending");
 	if (ledger_write_begin(ledger) < 0) {
-		sqlite3_finalize(stmt);
+		ledger_release(ledger, stmt);
 		return -1;
 	}
 	rc = ledger_step_done(ledger, stmt, "recording an approval");
-	sqlite3_finalize(stmt);
+	ledger_release(ledger, stmt);
 	if (rc == 0)
 		a->id = sqlite3_last_insert_rowid(ledger->db);
 	return ledger_write_end(ledger, rc);
@@ -266,7 +266,7 @@ int ledger_latest_approval(struct ledger *ledger, long long order_id, struct app
 	} else {
 		rc = ledger_fail(ledger, "reading an approval");
 	}
-	sqlite3_finalize(stmt);
+	ledger_release(ledger, stmt);
 	return rc;
 }
 
@@ -298,7 +298,7 @@ int ledger_list_approvals(struct ledger *ledger, const char *const *states, long
 			approval_from_row(stmt, &list[n++]);
 		}
 	}
-	sqlite3_finalize(stmt);
+	ledger_release(ledger, stmt);
 	if (rc != SQLITE_DONE) {
 		approvals_free(list, n);
 		return ledger_fail(ledger, "listing approvals");
@@ -323,11 +323,11 @@ int ledger_update_approval_action(struct ledger *ledger, const struct approval *
 	bind_text(stmt, 4, a->last_error);
 	sqlite3_bind_int64(stmt, 5, a->id);
 	if (ledger_write_begin(ledger) < 0) {
-		sqlite3_finalize(stmt);
+		ledger_release(ledger, stmt);
 		return -1;
 	}
 	rc = ledger_step_done(ledger, stmt, "updating an approval");
-	sqlite3_finalize(stmt);
+	ledger_release(ledger, stmt);
 	return ledger_write_end(ledger, rc);
 }
 
@@ -384,7 +384,7 @@ static int select_one_cert(struct ledger *ledger, const char *sql, long long par
 	} else {
 		rc = ledger_fail(ledger, "reading a certificate");
 	}
-	sqlite3_finalize(stmt);
+	ledger_release(ledger, stmt);
 	return rc;
 }
 
@@ -428,7 +428,7 @@ static int insert_certificate(struct ledger *ledger, struct cert_record *c)
 	sqlite3_bind_int64(stmt, 11, c->not_after);
 	sqlite3_bind_int64(stmt, 12, c->received_at);
 	rc = ledger_step_done(ledger, stmt, "recording a certificate");
-	sqlite3_finalize(stmt);
+	ledger_release(ledger, stmt);
 	free(names);
 	if (rc == 0)
 		c->id = sqlite3_last_insert_rowid(ledger->db);

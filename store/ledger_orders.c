@@ -127,7 +127,7 @@ static int load_alt_names(struct ledger *ledger, struct order *order)
 	bind_text(stmt, 2, order->domain);
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
 		strlist_add(&order->alt_names, (const char *) sqlite3_column_text(stmt, 0));
-	sqlite3_finalize(stmt);
+	ledger_release(ledger, stmt);
 	return rc == SQLITE_DONE ? 0 : ledger_fail(ledger, "reading order names");
 }
 
@@ -159,7 +159,7 @@ static int select_orders(struct ledger *ledger, const char *sql, const char *tex
 		}
 		order_from_row(stmt, &list[n++]);
 	}
-	sqlite3_finalize(stmt);
+	ledger_release(ledger, stmt);
 	if (rc != SQLITE_DONE) {
 		orders_free(list, n);
 		return ledger_fail(ledger, "listing orders");
@@ -225,7 +225,7 @@ static int insert_order_name(struct ledger *ledger, long long id, const char *na
 	sqlite3_bind_int64(stmt, 1, id);
 	bind_text(stmt, 2, name);
 	rc = ledger_step_done(ledger, stmt, "recording an order name");
-	sqlite3_finalize(stmt);
+	ledger_release(ledger, stmt);
 	return rc;
 }
 
@@ -253,7 +253,7 @@ static int insert_order_row(struct ledger *ledger, struct order *order)
 	bind_text(stmt, 10, order_state_name(order->state));
 	sqlite3_bind_int64(stmt, 11, order->created_at);
 	rc = ledger_step_done(ledger, stmt, "adding an order");
-	sqlite3_finalize(stmt);
+	ledger_release(ledger, stmt);
 	if (rc == 0)
 		order->id = sqlite3_last_insert_rowid(ledger->db);
 	return rc;
@@ -340,7 +340,7 @@ static int read_state(struct ledger *ledger, long long id, enum order_state *sta
 		rc = LEDGER_NOT_FOUND;
 	else
 		rc = ledger_fail(ledger, "reading an order's state");
-	sqlite3_finalize(stmt);
+	ledger_release(ledger, stmt);
 	return rc;
 }
 
@@ -356,7 +356,7 @@ static int write_state(struct ledger *ledger, long long id, enum order_state sta
 	sqlite3_bind_int64(stmt, 2, ledger_now());
 	sqlite3_bind_int64(stmt, 3, id);
 	rc = ledger_step_done(ledger, stmt, "changing an order's state");
-	sqlite3_finalize(stmt);
+	ledger_release(ledger, stmt);
 	return rc;
 }
 
@@ -405,11 +405,11 @@ int ledger_add_event(struct ledger *ledger, long long order_id, const char *kind
 	bind_text(stmt, 3, kind);
 	bind_text(stmt, 4, detail);
 	if (ledger_write_begin(ledger) < 0) {
-		sqlite3_finalize(stmt);
+		ledger_release(ledger, stmt);
 		return -1;
 	}
 	rc = ledger_step_done(ledger, stmt, "adding an event");
-	sqlite3_finalize(stmt);
+	ledger_release(ledger, stmt);
 	return ledger_write_end(ledger, rc);
 }
 
@@ -441,7 +441,7 @@ int ledger_list_events(struct ledger *ledger, long long order_id, struct event *
 		list[n].detail = column_strdup(stmt, 4);
 		n++;
 	}
-	sqlite3_finalize(stmt);
+	ledger_release(ledger, stmt);
 	if (rc != SQLITE_DONE) {
 		events_free(list, n);
 		return ledger_fail(ledger, "listing events");

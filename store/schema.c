@@ -117,7 +117,7 @@ int ledger_schema_version(struct ledger *ledger)
 		version = sqlite3_column_int(stmt, 0);
 	else
 		ledger_fail(ledger, "reading the schema version");
-	sqlite3_finalize(stmt);
+	ledger_release(ledger, stmt);
 	return version;
 }
 
