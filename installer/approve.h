@@ -32,7 +32,6 @@ struct parser;
 #define APPROVE_MAX_URL		2048	/* bytes of a link or Location */
 #define APPROVE_MAX_REDIRECTS	5	/* hops, each checked like the link */
 #define APPROVE_MAX_STATUS_LINE	200	/* bytes of "HTTP/1.1 500 ..." kept */
-#define APPROVE_MAX_HEADER	256	/* bytes of one header value we write */
 #define APPROVE_MAX_MAIL_LINE	900	/* a link longer than this is not mailed */
 #define APPROVE_BATCH		50	/* approvals handled per approval_run_due() */
 
@@ -112,7 +111,6 @@ int approve_auto(const struct approve_action *action, const struct order *order,
 		 const struct approval *approval, const struct config *cfg, struct strbuf *why);
 
 /* approve_notify.c */
-int approve_header_value_ok(const char *value);
 int approve_compose_notice(const struct order *order, const struct approval *approval,
 			   const struct config *cfg, struct strbuf *mail, struct strbuf *why);
 int approve_notify(const struct order *order, const struct approval *approval,
@@ -131,6 +129,5 @@ int approval_mark_done(struct ledger *ledger, long long order_id, const char *wh
 		       struct strbuf *result);
 const char *approval_mode_for(const struct order *order, const struct approve_action *action,
 			      const struct config *cfg);
-long long approval_next_try(time_t now, int attempts, int retry_base);
 
 #endif

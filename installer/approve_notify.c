@@ -4,7 +4,6 @@
  * SYNOPSIS
  *	#include "approve.h"
  *
- *	int approve_header_value_ok(const char *value)
  *	int approve_compose_notice(const struct order *order,
  *				   const struct approval *approval,
  *				   const struct config *cfg,
@@ -13,9 +12,7 @@
  *			   const struct approval *approval,
  *			   const struct config *cfg, struct strbuf *why)
  * DESCRIPTION
- *	approve_header_value_ok() is 1 for a header value we are willing to
- *	write: 1 to APPROVE_MAX_HEADER bytes of printable ASCII, so no CR,
- *	no LF, nothing that could start a header of its own.
+ *	Header values are checked with mail_header_value_ok() (sendmail.c).
  *
  *	approve_compose_notice() writes the whole mail (headers and body)
  *	to the order's contact: the approval link exactly as recorded, on a
@@ -43,18 +40,6 @@
 
 #define MAX_CODE	256		/* bytes of a validation code we mail */
 
-int approve_header_value_ok(const char *value)
-{
-	size_t len;
-	size_t i;
-
-	if (value == NULL || (len = strlen(value)) == 0 || len > APPROVE_MAX_HEADER)
-		return 0;
-	for (i = 0; i < len; i++)
-		if ((unsigned char) value[i] < 0x20 || (unsigned char) value[i] > 0x7e)
-			return 0;
-	return 1;
-}
 
 /* body_value_ok - printable ASCII without spaces, at most max bytes */
 
@@ -80,16 +65,16 @@ static int check_values(const struct order *order, const struct approval *approv
 		sb_appends(why, "the order has no contact to notify");
 		return -1;
 	}
-	if (!approve_header_value_ok(order->contact) || !valid_mail_address(order->contact)) {
+	if (!mail_header_value_ok(order->contact) || !valid_mail_address(order->contact)) {
 		sb_appends(why, "the order's contact is not one plain mail address; nothing sent");
 		return -1;
 	}
-	if (!approve_header_value_ok(cfg->notify_from) || strpbrk(cfg->notify_from, ",;\"") != NULL) {
+	if (!mail_header_value_ok(cfg->notify_from) || strpbrk(cfg->notify_from, ",;\"") != NULL) {
 		sb_appends(why, "[notify] from is not a safe header value");
 		return -1;
 	}
-	if (!approve_header_value_ok(order->domain)
-	    || (ca_order && !approve_header_value_ok(ca_order))) {
+	if (!mail_header_value_ok(order->domain)
+	    || (ca_order && !mail_header_value_ok(ca_order))) {
 		sb_appends(why, "the domain or CA order number is not a safe header value");
 		return -1;
 	}

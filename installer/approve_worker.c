@@ -15,7 +15,6 @@
  *	const char *approval_mode_for(const struct order *order,
  *				      const struct approve_action *action,
  *				      const struct config *cfg)
- *	long long approval_next_try(time_t now, int attempts, int retry_base)
  * DESCRIPTION
  *	approval_run_due() takes the approvals whose action_state is pending
  *	(new, or a notification to retry) or approving (an auto attempt to
@@ -37,7 +36,7 @@
  *	approved.  manual: the approval is marked manual, for "mailcert
  *	approvals".
  *
- *	A failure that may pass later is retried at approval_next_try():
+ *	A failure that may pass later is retried at backoff_next_try() (backoff.c):
  *	[approve] retry_base seconds doubled per attempt, after
  *	[approve] max_attempts attempts the approval is failed.  A failure
  *	that never will (a link off the profile's hosts, a reject link, the
@@ -67,9 +66,8 @@
 #include "approve.h"
 #include "msg.h"
 #include "mymalloc.h"
+#include "backoff.h"
 
-#define MAX_BACKOFF_SHIFT	16	/* retry_base * 2^16 at most */
-#define MAX_BACKOFF		86400	/* and never more than a day */
 
 static const char *const due_states[] = {"pending", "approving", NULL};
 static const char *const any_state[] = {
@@ -103,19 +101,6 @@ const char *approval_mode_for(const struct order *order, const struct approve_ac
 	if (action && action->mode && *action->mode)
 		return action->mode;
 	return cfg->approve_mode ? cfg->approve_mode : "notify";
-}
-
-long long approval_next_try(time_t now, int attempts, int retry_base)
-{
-	int shift = attempts > 1 ? attempts - 1 : 0;
-	long long delay;
-
-	if (shift > MAX_BACKOFF_SHIFT)
-		shift = MAX_BACKOFF_SHIFT;
-	delay = (long long) (retry_base > 0 ? retry_base : 60) << shift;
-	if (delay > MAX_BACKOFF)
-		delay = MAX_BACKOFF;
-	return (long long) now + delay;
 }
 
 static int order_awaits_approval(enum order_state state)
@@ -190,7 +175,7 @@ static int record_attempt(struct approval_job *job, int rc, const char *done_sta
 	if (rc == APPROVE_RETRY && job->approval->attempts < job->cfg->approve_max_attempts) {
 		out.state = retry_state;
 		out.kind = "approval_retry";
-		out.next_try = approval_next_try(job->now, job->approval->attempts,
+		out.next_try = backoff_next_try(job->now, job->approval->attempts,
 						 job->cfg->approve_retry_base);
 		snprintf(detail, sizeof(detail), "attempt %d of %d failed, next in %llds: %s",
 			 job->approval->attempts, job->cfg->approve_max_attempts,

@@ -45,6 +45,7 @@
 
 #include "install.h"
 #include "mymalloc.h"
+#include "write_all.h"
 
 #define TMP_SUFFIX	".mailcert-tmp"
 
@@ -77,21 +78,6 @@ int dir_fsync(const char *dir, struct strbuf *why)
 	return rc < 0 ? -1 : 0;
 }
 
-static int write_all(int fd, const char *data, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		data += n;
-		len -= (size_t) n;
-	}
-	return 0;
-}
 
 /* create_exclusive - the new file, with its final mode from the start */
 

@@ -38,9 +38,7 @@
 #define INSTALL_MAX_OUTPUT	8192	/* bytes of a command's output kept */
 #define INSTALL_EVENT_OUTPUT	1024	/* bytes of it written to an event */
 #define INSTALL_MAX_FILE	(1024 * 1024)	/* bytes of a target file backed up */
-#define INSTALL_MAX_HEADER	256	/* bytes of one header value we write */
 #define INSTALL_BATCH		50	/* jobs handled per install_run_due() */
-#define INSTALL_MAX_BACKOFF	86400	/* seconds between attempts at most */
 
 /* Outcome of one attempt. */
 #define INSTALL_DONE		0	/* installed (or already in place) */
@@ -160,10 +158,8 @@ int private_key_pem(EVP_PKEY *pkey, struct strbuf *pem);
 /* install_job.c */
 int install_job_run(struct ledger *ledger, const struct config *cfg, long long job_id,
 		    time_t now, long long stale_before, long long *next_try);
-long long install_next_try(time_t now, int attempts, int retry_base);
 
 /* notify_mail.c */
-int install_header_value_ok(const char *value);
 int install_compose_mail(const struct order *order, const struct install_outcome *out,
 			 const char *host, const struct config *cfg, struct strbuf *mail,
 			 struct strbuf *why);

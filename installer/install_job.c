@@ -7,7 +7,6 @@
  *	int install_job_run(struct ledger *ledger, const struct config *cfg,
  *			    long long job_id, time_t now,
  *			    long long stale_before, long long *next_try)
- *	long long install_next_try(time_t now, int attempts, int retry_base)
  * DESCRIPTION
  *	install_job_run() claims the job (pending -> running, one more
  *	attempt; a job left running by an installer that died is claimed
@@ -22,8 +21,8 @@
  *	the job failed at once, the order install_failed.
  *
  *	retry (a file, a command, the rollback): the order install_failed;
- *	the job pending again at install_next_try(), [installer] retry_base
- *	seconds doubled per attempt, at most INSTALL_MAX_BACKOFF; after
+ *	the job pending again at backoff_next_try() (backoff.c), [installer] retry_base
+ *	seconds doubled per attempt, at most BACKOFF_MAX; after
  *	[installer] max_attempts attempts the job failed.  A later success
  *	makes the order installed.
  *
@@ -41,8 +40,8 @@
 
 #include "install.h"
 #include "msg.h"
+#include "backoff.h"
 
-#define MAX_BACKOFF_SHIFT	16
 
 /* One claimed job and what it is about. */
 struct job_ctx {
@@ -53,19 +52,6 @@ struct job_ctx {
 	struct install_outcome outcome;
 	struct strbuf why;
 };
-
-long long install_next_try(time_t now, int attempts, int retry_base)
-{
-	int     shift = attempts > 1 ? attempts - 1 : 0;
-	long long delay;
-
-	if (shift > MAX_BACKOFF_SHIFT)
-		shift = MAX_BACKOFF_SHIFT;
-	delay = (long long) (retry_base > 0 ? retry_base : 1) << shift;
-	if (delay > INSTALL_MAX_BACKOFF)
-		delay = INSTALL_MAX_BACKOFF;
-	return (long long) now + delay;
-}
 
 static void note_event(struct job_ctx *jc, const char *kind, const char *detail)
 {
@@ -144,7 +130,7 @@ static int record_failure(struct job_ctx *jc, int outcome, long long *next_try)
 
 	if (outcome == INSTALL_RETRY && jc->job.attempts < cfg->install_max_attempts) {
 		state = JOB_PENDING;
-		when = install_next_try(jc->run.now, jc->job.attempts, cfg->install_retry_base);
+		when = backoff_next_try(jc->run.now, jc->job.attempts, cfg->install_retry_base);
 		sb_appendf(&detail, "%s; next attempt in %lld s", jc->why.data, when - (long long) jc->run.now);
 	} else if (outcome == INSTALL_RETRY) {
 		sb_appendf(&detail, "%s; giving up after %d attempts", jc->why.data, jc->job.attempts);

@@ -35,6 +35,7 @@
 #include <openssl/err.h>
 
 #include "install.h"
+#include "write_all.h"
 
 #define KEY_MODE	0600
 #define KEY_DIR_MODE	0700
@@ -109,21 +110,6 @@ static int create_key_file(const char *key_dir, const char *stem, time_t now, st
 	return fd;
 }
 
-static int write_all(int fd, const char *data, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		data += n;
-		len -= (size_t) n;
-	}
-	return 0;
-}
 
 int key_write_new(EVP_PKEY *pkey, const char *key_dir, const char *stem, time_t now,
 		          char **path_out, struct strbuf *why)

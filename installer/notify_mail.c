@@ -4,7 +4,6 @@
  * SYNOPSIS
  *	#include "install.h"
  *
- *	int install_header_value_ok(const char *value)
  *	int install_compose_mail(const struct order *order,
  *				 const struct install_outcome *out,
  *				 const char *host, const struct config *cfg,
@@ -13,9 +12,7 @@
  *			   const struct install_outcome *out,
  *			   const struct config *cfg, struct strbuf *why)
  * DESCRIPTION
- *	install_header_value_ok() is 1 for a value we are willing to put in
- *	a header: 1 to INSTALL_MAX_HEADER bytes of printable ASCII, so no
- *	CR, no LF, nothing that could start a header of its own.
+ *	Header values are checked with mail_header_value_ok() (sendmail.c).
  *
  *	install_compose_mail() writes the whole confirmation (headers and
  *	body): which host (host, from gethostname()), which order and
@@ -43,19 +40,6 @@
 #define MAX_NAMES_TEXT	4096		/* bytes of the names line */
 #define HOST_MAX	256
 
-int install_header_value_ok(const char *value)
-{
-	size_t len;
-	size_t i;
-
-	if (value == NULL || (len = strlen(value)) == 0 || len > INSTALL_MAX_HEADER)
-		return 0;
-	for (i = 0; i < len; i++)
-		if ((unsigned char) value[i] < 0x20 || (unsigned char) value[i] > 0x7e)
-			return 0;
-	return 1;
-}
-
 static int printable_bounded(const char *text, size_t max)
 {
 	size_t len;
@@ -72,20 +56,20 @@ static int printable_bounded(const char *text, size_t max)
 static int check_values(const struct order *order, const struct install_outcome *out,
 			        const char *host, const struct config *cfg, struct strbuf *why)
 {
-	if (!install_header_value_ok(order->contact) || !valid_mail_address(order->contact)) {
+	if (!mail_header_value_ok(order->contact) || !valid_mail_address(order->contact)) {
 		sb_appends(why, "the order's contact is not one plain mail address");
 		return -1;
 	}
-	if (!install_header_value_ok(cfg->notify_from) || strpbrk(cfg->notify_from, ",;\"") != NULL) {
+	if (!mail_header_value_ok(cfg->notify_from) || strpbrk(cfg->notify_from, ",;\"") != NULL) {
 		sb_appends(why, "[notify] from is not a safe header value");
 		return -1;
 	}
-	if (!install_header_value_ok(order->domain) || !install_header_value_ok(host)) {
+	if (!mail_header_value_ok(order->domain) || !mail_header_value_ok(host)) {
 		sb_appends(why, "the domain or the host name is not a safe header value");
 		return -1;
 	}
 	if (!printable_bounded(out->host_names, MAX_NAMES_TEXT)
-	    || !printable_bounded(order->target, INSTALL_MAX_HEADER)) {
+	    || !printable_bounded(order->target, MAIL_HEADER_VALUE_MAX)) {
 		sb_appends(why, "the certificate's names or the target are not printable text");
 		return -1;
 	}

@@ -3,21 +3,7 @@
  *	fingerprint - SHA-256 of certificates and public keys
  * SYNOPSIS
  *	int pkey_spki_sha256_hex(EVP_PKEY *pkey, char out[65])
- *	int cert_spki_sha256_hex(X509 *cert, char out[SHA256_HEX_LEN + 1])
-{
-	unsigned char *der = NULL;
-	unsigned char digest[SHA256_DIGEST_LENGTH];
-	int len;
-
-	if ((len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der)) <= 0)
-		return -1;
-	SHA256(der, (size_t) len, digest);
-	OPENSSL_free(der);
-	hex_encode(digest, sizeof(digest), out);
-	return 0;
-}
-
-int cert_sha256_hex(X509 *cert, char out[65])
+ *	int cert_sha256_hex(X509 *cert, char out[65])
  *	int cert_spki_sha256_hex(X509 *cert, char out[65])
  *	EVP_PKEY *load_private_key(const char *path, struct strbuf *err)
  * DESCRIPTION
@@ -51,13 +37,14 @@ static void hex_encode(const unsigned char *data, size_t len, char *out)
 	out[2 * len] = 0;
 }
 
-int pkey_spki_sha256_hex(EVP_PKEY *pkey, char out[SHA256_HEX_LEN + 1])
-{
-	unsigned char *der = NULL;
-	unsigned char digest[SHA256_DIGEST_LENGTH];
-	int len;
+/* hash_der - SHA-256 hex of len DER bytes that OpenSSL allocated (len is
+ * what the i2d_*() call returned); frees them */
 
-	if (pkey == NULL || (len = i2d_PUBKEY(pkey, &der)) <= 0)
+static int hash_der(unsigned char *der, int len, char out[SHA256_HEX_LEN + 1])
+{
+	unsigned char digest[SHA256_DIGEST_LENGTH];
+
+	if (len <= 0)
 		return -1;
 	SHA256(der, (size_t) len, digest);
 	OPENSSL_free(der);
@@ -65,18 +52,25 @@ int pkey_spki_sha256_hex(EVP_PKEY *pkey, char out[SHA256_HEX_LEN + 1])
 	return 0;
 }
 
+int pkey_spki_sha256_hex(EVP_PKEY *pkey, char out[SHA256_HEX_LEN + 1])
+{
+	unsigned char *der = NULL;
+
+	int len;
+
+	if (pkey == NULL)
+		return -1;
+	len = i2d_PUBKEY(pkey, &der);
+	return hash_der(der, len, out);
+}
+
 int cert_spki_sha256_hex(X509 *cert, char out[SHA256_HEX_LEN + 1])
 {
 	unsigned char *der = NULL;
-	unsigned char digest[SHA256_DIGEST_LENGTH];
 	int len;
 
-	if ((len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der)) <= 0)
-		return -1;
-	SHA256(der, (size_t) len, digest);
-	OPENSSL_free(der);
-	hex_encode(digest, sizeof(digest), out);
-	return 0;
+	len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der);
+	return hash_der(der, len, out);
 }
 
 int cert_sha256_hex(X509 *cert, char out[SHA256_HEX_LEN + 1])

@@ -6,7 +6,13 @@
  *
  *	int sendmail_submit(const char *program, const char *message,
  *			    size_t len, int timeout, struct strbuf *why)
+ *	int mail_header_value_ok(const char *value)
  * DESCRIPTION
+ *	mail_header_value_ok() is 1 for a header value we are willing to
+ *	write (from the ledger or the configuration): 1 to
+ *	MAIL_HEADER_VALUE_MAX bytes of printable ASCII, so no CR, no LF,
+ *	nothing that could start a header of its own.
+ *
  *	Runs program with the argument vector "program -t -i" (recipients
  *	from the headers, a lone dot is not the end) with fork() and
  *	execve(), never through a shell, writes message to its standard
@@ -32,8 +38,23 @@
 #include <unistd.h>
 
 #include "sendmail.h"
+#include "write_all.h"
 
 extern char **environ;
+
+int mail_header_value_ok(const char *value)
+{
+	size_t len;
+	size_t i;
+
+	if (value == NULL || (len = strlen(value)) == 0 || len > MAIL_HEADER_VALUE_MAX)
+		return 0;
+	for (i = 0; i < len; i++)
+		if ((unsigned char) value[i] < 0x20 || (unsigned char) value[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
 
 #define POLL_USEC	10000		/* how often a running child is checked */
 
@@ -56,23 +77,6 @@ static void run_child(const char *program, int in_fd)
 	_exit(127);
 }
 
-/* write_all - the whole message, or -1 */
-
-static int write_all(int fd, const char *data, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		data += n;
-		len -= (size_t) n;
-	}
-	return 0;
-}
 
 /* wait_bounded - the child's wait status, killing it after timeout */
 

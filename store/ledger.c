@@ -101,6 +101,30 @@ int ledger_step_done(struct ledger *ledger, sqlite3_stmt *stmt, const char *what
 	return 0;
 }
 
+int ledger_select_row(struct ledger *ledger, const char *sql, long long param,
+		              ledger_row_fn from_row, void *out, const char *what)
+{
+	sqlite3_stmt *stmt;
+	char    doing[128];
+	int     rc;
+
+	if ((stmt = ledger_prepare(ledger, sql)) == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, param);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		from_row(stmt, out);
+		rc = 0;
+	} else if (rc == SQLITE_DONE) {
+		rc = LEDGER_NOT_FOUND;
+	} else {
+		snprintf(doing, sizeof(doing), "reading %s", what);
+		rc = ledger_fail(ledger, doing);
+	}
+	ledger_release(ledger, stmt);
+	return rc;
+}
+
 char *column_strdup(sqlite3_stmt *stmt, int col)
 {
 	const unsigned char *text = sqlite3_column_text(stmt, col);

@@ -42,6 +42,12 @@ int ledger_write_end(struct ledger *ledger, int rc);
 /* Run a statement that returns no rows; 0 or -1. */
 int ledger_step_done(struct ledger *ledger, sqlite3_stmt *stmt, const char *what);
 
+/* Run sql with ?1 = param; fill out from the first row with from_row().
+ * 0, LEDGER_NOT_FOUND, or -1 (the error says "reading " what). */
+typedef void (*ledger_row_fn) (sqlite3_stmt *stmt, void *out);
+int ledger_select_row(struct ledger *ledger, const char *sql, long long param,
+		      ledger_row_fn from_row, void *out, const char *what);
+
 char *column_strdup(sqlite3_stmt *stmt, int col);
 void bind_text(sqlite3_stmt *stmt, int idx, const char *text);
 

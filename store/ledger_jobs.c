@@ -94,47 +94,33 @@ int ledger_add_install_job(struct ledger *ledger, long long order_id, long long 
 	return ledger_write_end(ledger, rc);
 }
 
-static int select_one_job(struct ledger *ledger, const char *sql, long long param,
-			          struct install_job *job)
+static void job_from_row(sqlite3_stmt *stmt, void *out)
 {
-	sqlite3_stmt *stmt;
-	int rc;
+	struct install_job *job = out;
 
-	if ((stmt = ledger_prepare(ledger, sql)) == NULL)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, param);
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW) {
-		memset(job, 0, sizeof(*job));
-		job->id = sqlite3_column_int64(stmt, 0);
-		job->order_id = sqlite3_column_int64(stmt, 1);
-		job->certificate_id = sqlite3_column_int64(stmt, 2);
-		job->state = job_state_from_name((const char *) sqlite3_column_text(stmt, 3));
-		job->attempts = sqlite3_column_int(stmt, 4);
-		job->next_try = sqlite3_column_int64(stmt, 5);
-		job->last_error = column_strdup(stmt, 6);
-		job->created_at = sqlite3_column_int64(stmt, 7);
-		job->updated_at = sqlite3_column_int64(stmt, 8);
-		rc = 0;
-	} else if (rc == SQLITE_DONE) {
-		rc = LEDGER_NOT_FOUND;
-	} else {
-		rc = ledger_fail(ledger, "reading an install job");
-	}
-	ledger_release(ledger, stmt);
-	return rc;
+	memset(job, 0, sizeof(*job));
+	job->id = sqlite3_column_int64(stmt, 0);
+	job->order_id = sqlite3_column_int64(stmt, 1);
+	job->certificate_id = sqlite3_column_int64(stmt, 2);
+	job->state = job_state_from_name((const char *) sqlite3_column_text(stmt, 3));
+	job->attempts = sqlite3_column_int(stmt, 4);
+	job->next_try = sqlite3_column_int64(stmt, 5);
+	job->last_error = column_strdup(stmt, 6);
+	job->created_at = sqlite3_column_int64(stmt, 7);
+	job->updated_at = sqlite3_column_int64(stmt, 8);
 }
 
 int ledger_get_install_job(struct ledger *ledger, long long id, struct install_job *job)
 {
-	return select_one_job(ledger, "SELECT " JOB_COLUMNS " FROM install_jobs WHERE id = ?1",
-			      id, job);
+	return ledger_select_row(ledger, "SELECT " JOB_COLUMNS " FROM install_jobs WHERE id = ?1",
+				 id, job_from_row, job, "an install job");
 }
 
 int ledger_latest_install_job(struct ledger *ledger, long long order_id, struct install_job *job)
 {
-	return select_one_job(ledger, "SELECT " JOB_COLUMNS " FROM install_jobs "
-			      "WHERE order_id = ?1 ORDER BY id DESC LIMIT 1", order_id, job);
+	return ledger_select_row(ledger, "SELECT " JOB_COLUMNS " FROM install_jobs "
+				 "WHERE order_id = ?1 ORDER BY id DESC LIMIT 1", order_id,
+				 job_from_row, job, "an install job");
 }
 
 int ledger_due_install_jobs(struct ledger *ledger, long long now, long long **ids, size_t *count)

@@ -199,8 +199,10 @@ void approvals_free(struct approval *approvals, size_t count)
 	free(approvals);
 }
 
-static void approval_from_row(sqlite3_stmt *stmt, struct approval *a)
+static void approval_from_row(sqlite3_stmt *stmt, void *out)
 {
+	struct approval *a = out;
+
 	memset(a, 0, sizeof(*a));
 	a->id = sqlite3_column_int64(stmt, 0);
 	a->order_id = sqlite3_column_int64(stmt, 1);
@@ -249,25 +251,9 @@ int ledger_record_approval(struct ledger *ledger, struct approval *a)
 
 int ledger_latest_approval(struct ledger *ledger, long long order_id, struct approval *a)
 {
-	sqlite3_stmt *stmt;
-	int rc;
-
-	stmt = ledger_prepare(ledger, "SELECT " APPROVAL_COLUMNS " FROM approvals "
-			      "WHERE order_id = ?1 ORDER BY id DESC LIMIT 1");
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, order_id);
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW) {
-		approval_from_row(stmt, a);
-		rc = 0;
-	} else if (rc == SQLITE_DONE) {
-		rc = LEDGER_NOT_FOUND;
-	} else {
-		rc = ledger_fail(ledger, "reading an approval");
-	}
-	ledger_release(ledger, stmt);
-	return rc;
+	return ledger_select_row(ledger, "SELECT " APPROVAL_COLUMNS " FROM approvals "
+				 "WHERE order_id = ?1 ORDER BY id DESC LIMIT 1", order_id,
+				 approval_from_row, a, "an approval");
 }
 
 int ledger_list_approvals(struct ledger *ledger, const char *const *states, long long now,
@@ -348,8 +334,10 @@ void cert_record_clear(struct cert_record *c)
 	memset(c, 0, sizeof(*c));
 }
 
-static void cert_from_row(sqlite3_stmt *stmt, struct cert_record *c)
+static void cert_from_row(sqlite3_stmt *stmt, void *out)
 {
+	struct cert_record *c = out;
+
 	memset(c, 0, sizeof(*c));
 	c->id = sqlite3_column_int64(stmt, 0);
 	c->order_id = sqlite3_column_int64(stmt, 1);
@@ -366,38 +354,17 @@ static void cert_from_row(sqlite3_stmt *stmt, struct cert_record *c)
 	c->received_at = sqlite3_column_int64(stmt, 12);
 }
 
-static int select_one_cert(struct ledger *ledger, const char *sql, long long param,
-			           struct cert_record *c)
-{
-	sqlite3_stmt *stmt;
-	int rc;
-
-	if ((stmt = ledger_prepare(ledger, sql)) == NULL)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, param);
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW) {
-		cert_from_row(stmt, c);
-		rc = 0;
-	} else if (rc == SQLITE_DONE) {
-		rc = LEDGER_NOT_FOUND;
-	} else {
-		rc = ledger_fail(ledger, "reading a certificate");
-	}
-	ledger_release(ledger, stmt);
-	return rc;
-}
-
 int ledger_get_certificate(struct ledger *ledger, long long id, struct cert_record *c)
 {
-	return select_one_cert(ledger, "SELECT " CERT_COLUMNS " FROM certificates WHERE id = ?1",
-			       id, c);
+	return ledger_select_row(ledger, "SELECT " CERT_COLUMNS " FROM certificates WHERE id = ?1",
+				 id, cert_from_row, c, "a certificate");
 }
 
 int ledger_latest_certificate(struct ledger *ledger, long long order_id, struct cert_record *c)
 {
-	return select_one_cert(ledger, "SELECT " CERT_COLUMNS " FROM certificates "
-			       "WHERE order_id = ?1 ORDER BY id DESC LIMIT 1", order_id, c);
+	return ledger_select_row(ledger, "SELECT " CERT_COLUMNS " FROM certificates "
+				 "WHERE order_id = ?1 ORDER BY id DESC LIMIT 1", order_id,
+				 cert_from_row, c, "a certificate");
 }
 
 static int insert_certificate(struct ledger *ledger, struct cert_record *c)

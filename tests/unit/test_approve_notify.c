@@ -7,6 +7,7 @@
 
 #include "approve.h"
 #include "check.h"
+#include "sendmail.h"
 
 #define LINK "https://secure.trust-provider.com/products/EnterDCVCode?orderNumber=123456789"
 
@@ -104,16 +105,16 @@ static void test_refusals(struct config *cfg)
 
 static void test_header_values(void)
 {
-	char long_value[APPROVE_MAX_HEADER + 2];
+	char long_value[MAIL_HEADER_VALUE_MAX + 2];
 
 	memset(long_value, 'a', sizeof(long_value) - 1);
 	long_value[sizeof(long_value) - 1] = 0;
-	check_true(approve_header_value_ok("ops@example.com"), "plain value accepted");
-	check_true(!approve_header_value_ok("a\r\nb"), "CR LF refused");
-	check_true(!approve_header_value_ok("a\tb"), "TAB refused");
-	check_true(!approve_header_value_ok(""), "empty refused");
-	check_true(!approve_header_value_ok(NULL), "NULL refused");
-	check_true(!approve_header_value_ok(long_value), "over APPROVE_MAX_HEADER refused");
+	check_true(mail_header_value_ok("ops@example.com"), "plain value accepted");
+	check_true(!mail_header_value_ok("a\r\nb"), "CR LF refused");
+	check_true(!mail_header_value_ok("a\tb"), "TAB refused");
+	check_true(!mail_header_value_ok(""), "empty refused");
+	check_true(!mail_header_value_ok(NULL), "NULL refused");
+	check_true(!mail_header_value_ok(long_value), "over MAIL_HEADER_VALUE_MAX refused");
 }
 
 static void test_unsafe_from(struct config *cfg)

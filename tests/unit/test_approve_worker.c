@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "approve.h"
+#include "backoff.h"
 #include "check.h"
 
 static void test_mode(struct config *cfg)
@@ -24,11 +25,11 @@ static void test_mode(struct config *cfg)
 
 static void test_backoff(void)
 {
-	check_int(approval_next_try(1000, 1, 60), 1060, "backoff: first retry after retry_base");
-	check_int(approval_next_try(1000, 2, 60), 1120, "backoff: doubled");
-	check_int(approval_next_try(1000, 4, 60), 1480, "backoff: doubled again");
-	check_int(approval_next_try(1000, 40, 60), 1000 + 86400, "backoff: at most a day");
-	check_int(approval_next_try(1000, 0, 0), 1060, "backoff: no base means 60 s");
+	check_int(backoff_next_try(1000, 1, 60), 1060, "backoff: first retry after retry_base");
+	check_int(backoff_next_try(1000, 2, 60), 1120, "backoff: doubled");
+	check_int(backoff_next_try(1000, 4, 60), 1480, "backoff: doubled again");
+	check_int(backoff_next_try(1000, 40, 60), 1000 + 86400, "backoff: at most a day");
+	check_int(backoff_next_try(1000, 0, 0), 1060, "backoff: no base means 60 s");
 }
 
 int main(void)
