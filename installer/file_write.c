@@ -27,8 +27,8 @@
  *	when the file does not exist, -1 with why otherwise (too big, not a
  *	regular file, a symbolic link: mailcert replaces files, not links).
  *
- *	file_remove_durably() unlinks path (absent is fine) and fsync()s its
- *	directory.  dir_make() creates path and its missing parents with
+ *	file_remove_durably() unlinks path (absent is fine, and so is an
+ *	absent directory) and fsync()s its directory.  dir_make() creates path and its missing parents with
  *	mode.  dir_fsync() makes a directory's entries durable.  All return
  *	0 or -1 with why.
  * LICENSE
@@ -204,11 +204,19 @@ int file_remove_durably(const char *path, struct strbuf *why)
 	char   *base;
 	int     rc;
 
+	struct stat st;
+
 	if (unlink(path) < 0 && errno != ENOENT) {
 		sb_appendf(why, "unlink %s: %s", path, strerror(errno));
 		return -1;
 	}
 	split_path(path, &dir, &base);
+	if (stat(dir, &st) < 0 && errno == ENOENT) {
+		/* No directory, so no file was ever there: nothing to make durable. */
+		free(dir);
+		free(base);
+		return 0;
+	}
 	rc = dir_fsync(dir, why);
 	free(dir);
 	free(base);

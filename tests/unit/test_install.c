@@ -683,6 +683,19 @@ static int remove_one(const char *path, const struct stat *st, int type, struct 
 	return remove(path);
 }
 
+/* test_missing_target_dir - an install into a directory that does not
+ * exist fails cleanly: the rollback of "no previous file" is no error */
+
+static void test_missing_target_dir(void)
+{
+	struct strbuf why = STRBUF_INIT;
+
+	check_int(file_remove_durably(tpath("nodir/cert.pem"), &why), 0,
+		  "removing a file whose directory does not exist is no error");
+	check_str(sb_str(&why), "", "and says nothing");
+	sb_free(&why);
+}
+
 int main(void)
 {
 	struct ledger *ledger = NULL;
@@ -709,6 +722,7 @@ int main(void)
 	test_run_command();
 	test_notify();
 	test_key_and_csr();
+	test_missing_target_dir();
 	ledger_close(ledger);
 	config_free(cfg);
 	sb_free(&err);
