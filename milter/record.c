@@ -586,15 +586,16 @@ static char *message_id_for(const struct mail_facts *facts, const struct verdict
 	return sb_steal(&sb);
 }
 
-static void run_init(struct record_run *run, struct ledger *ledger, const struct config *cfg,
-		             const struct mail_facts *facts, const struct verdict *v,
-		             struct strbuf *what, long long *job_id)
+static void run_init(struct record_run *run, struct ledger *ledger,
+		             const struct settings *settings, const struct mail_facts *facts,
+		             const struct verdict *v, struct strbuf *what, long long *job_id)
 {
 	const char *subject = v && v->subject ? v->subject : facts->subject;
 
 	memset(run, 0, sizeof(*run));
 	run->ledger = ledger;
-	run->cfg = cfg;
+	run->cfg = settings->cfg;
+	run->trust_anchors = settings->trust_anchors;
 	run->facts = facts;
 	run->verdict = v;
 	run->what = what;
@@ -641,8 +642,7 @@ int record_mail(struct milter_ledger *ml, struct watch *watch, const struct sett
 	int     rc;
 
 	*job_id = 0;
-	run_init(&run, ml->ledger, settings->cfg, facts, verdict, what, job_id);
-	run.trust_anchors = settings->trust_anchors;
+	run_init(&run, ml->ledger, settings, facts, verdict, what, job_id);
 	pthread_mutex_lock(&ml->lock);
 	rc = record_in_transaction(&run);
 	if (rc < 0) {
