@@ -17,8 +17,9 @@
  *	certificate bundle; verifies them with cert_verify_for_order()
  *	(verify.c: the certificate is for this private key, names every
  *	name of the order, is valid at run->now and chains to [ca]
- *	trust_store for TLS servers); takes the chain to install with
- *	chain_for_install() (intermediates in issuer order, no root); and
+ *	trust_store for TLS servers); writes the chain that verification
+ *	built with chain_write_pem() (intermediates in issuer order, no
+ *	root); and
  *	hands the plan of the target's files to install_into_target().
  *	Nothing is written before every check has passed.
  *
@@ -120,6 +121,7 @@ static int verify_cert(const struct install_run *run, const struct order *order,
 	struct certbundle bundle;
 	struct strlist names = STRLIST_INIT;
 	struct cert_found *leaf = NULL;
+	STACK_OF(X509) *chain = NULL;
 	int     rc = -1;
 
 	parse_limits_default(&limits);
@@ -130,19 +132,21 @@ static int verify_cert(const struct install_run *run, const struct order *order,
 				    &limits);
 	certbundle_order(&bundle);
 	order_names(order, &names);
-	if (cert_verify_for_order(&bundle, key, &names, run->cfg->trust_store, run->now, &leaf, why) != 0)
+	if (cert_verify_for_order(&bundle, key, &names, run->cfg->trust_store, run->now, &leaf,
+				  &chain, why) != 0)
 		goto out;
 	if (strcmp(leaf->sha256, cert->sha256) != 0) {
 		sb_appendf(why, "the ledger's PEM is not certificate %s", cert->sha256);
 		goto out;
 	}
-	if (chain_for_install(&bundle, leaf, &vc->leaf_pem, &vc->chain_pem) != 0) {
+	if (chain_write_pem(chain, &vc->leaf_pem, &vc->chain_pem) != 0) {
 		sb_appends(why, "cannot write the certificate chain as PEM");
 		goto out;
 	}
 	describe_leaf(leaf, out);
 	rc = 0;
 out:
+	sk_X509_pop_free(chain, X509_free);
 	strlist_free(&names);
 	certbundle_free(&bundle);
 	return rc;

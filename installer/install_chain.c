@@ -4,32 +4,21 @@
  * SYNOPSIS
  *	#include "verify.h"
  *
- *	int chain_for_install(const struct certbundle *bundle,
- *			      const struct cert_found *leaf,
- *			      struct strbuf *leaf_pem, struct strbuf *chain_pem)
- *	int chain_for_install_verified(const struct certbundle *bundle,
- *				       const struct cert_found *leaf,
- *				       const char *trust_store, time_t now,
- *				       struct strbuf *leaf_pem,
- *				       struct strbuf *chain_pem,
- *				       struct strbuf *why)
+ *	int chain_write_pem(STACK_OF(X509) *chain, struct strbuf *leaf_pem,
+ *			    struct strbuf *chain_pem)
  * DESCRIPTION
- *	Both reset leaf_pem and chain_pem, write the leaf's PEM into
- *	leaf_pem and its intermediates into chain_pem in issuer order (the
- *	leaf's issuer first); a self-signed certificate (the root) is left
- *	out: servers send the chain without it.
+ *	chain_write_pem() resets leaf_pem and chain_pem, writes chain[0]
+ *	(the leaf) into leaf_pem and the rest of chain into chain_pem in
+ *	the order given, which for a chain X509_verify_cert() built is
+ *	issuer order (the leaf's issuer first).  A self-signed certificate,
+ *	the root, is left out: servers send the chain without it.
  *
- *	chain_for_install() walks the bundle: each issuer is the certificate
- *	whose name and key made the signature (cert_issued_by()), wherever it
- *	was in the mail; the walk stops at a root, at a certificate without
- *	issuer in the bundle, or at a loop.  Call it after
- *	cert_verify_for_order() accepted leaf.
+ *	The chain is the one cert_verify_for_order() or cert_verify_chain()
+ *	handed out, so what is written is what was verified, including an
+ *	intermediate that only the trust store had; the order the mail
+ *	had does not matter, and no signature is checked again here.
  *
- *	chain_for_install_verified() takes the chain X509_verify_cert()
- *	built (cert_verify_chain()), so an intermediate that only the trust
- *	store had is written too.
- *
- *	They return 0, or -1 (with why for the second) on failure.
+ *	It returns 0, or -1 when PEM cannot be written.
  * LICENSE
  *	See the README of mailcert.
  */
@@ -57,78 +46,32 @@ static int pem_append(struct strbuf *out, X509 *cert)
 	return rc;
 }
 
-/* chain_pem_write - chain[0] to leaf_pem, the others but roots to chain_pem */
-static int chain_pem_write(STACK_OF(X509) *chain, struct strbuf *leaf_pem,
-			   struct strbuf *chain_pem)
+/* is_self_issued - the chain is verified: a certificate naming itself as
+ * issuer is its trust anchor, and its own signature need not be checked */
+static int is_self_issued(X509 *cert)
+{
+	int     yes = X509_self_signed(cert, 0) == 1;
+
+	ERR_clear_error();
+	return yes;
+}
+
+int chain_write_pem(STACK_OF(X509) *chain, struct strbuf *leaf_pem, struct strbuf *chain_pem)
 {
 	X509   *cert;
 	int     i;
 
 	sb_reset(leaf_pem);
 	sb_reset(chain_pem);
-	if (sk_X509_num(chain) < 1 || pem_append(leaf_pem, sk_X509_value(chain, 0)) != 0)
+	if (chain == NULL || sk_X509_num(chain) < 1
+	    || pem_append(leaf_pem, sk_X509_value(chain, 0)) != 0)
 		return -1;
 	for (i = 1; i < sk_X509_num(chain); i++) {
 		cert = sk_X509_value(chain, i);
-		if (cert_is_self_signed(cert))
+		if (is_self_issued(cert))
 			continue;
 		if (pem_append(chain_pem, cert) != 0)
 			return -1;
 	}
 	return 0;
-}
-
-/* in_chain - is cert on the chain already? */
-static int in_chain(STACK_OF(X509) *chain, X509 *cert)
-{
-	int     i;
-
-	for (i = 0; i < sk_X509_num(chain); i++)
-		if (X509_cmp(sk_X509_value(chain, i), cert) == 0)
-			return 1;
-	return 0;
-}
-
-/* bundle_issuer - the certificate of bundle that issued cert, or NULL */
-static X509 *bundle_issuer(const struct certbundle *bundle, X509 *cert, STACK_OF(X509) *chain)
-{
-	size_t  i;
-
-	for (i = 0; i < bundle->count; i++)
-		if (!in_chain(chain, bundle->certs[i].x509)
-		    && cert_issued_by(cert, bundle->certs[i].x509))
-			return bundle->certs[i].x509;
-	return NULL;
-}
-
-int chain_for_install(const struct certbundle *bundle, const struct cert_found *leaf,
-		      struct strbuf *leaf_pem, struct strbuf *chain_pem)
-{
-	STACK_OF(X509) *chain = sk_X509_new_null();
-	X509   *cert = leaf->x509;
-	int     rc;
-
-	if (chain == NULL)
-		return -1;
-	sk_X509_push(chain, cert);
-	while (!cert_is_self_signed(cert) && (cert = bundle_issuer(bundle, cert, chain)) != NULL)
-		sk_X509_push(chain, cert);
-	rc = chain_pem_write(chain, leaf_pem, chain_pem);
-	sk_X509_free(chain);
-	return rc;
-}
-
-int chain_for_install_verified(const struct certbundle *bundle, const struct cert_found *leaf,
-			       const char *trust_store, time_t now, struct strbuf *leaf_pem,
-			       struct strbuf *chain_pem, struct strbuf *why)
-{
-	STACK_OF(X509) *chain;
-	int     rc;
-
-	if (cert_verify_chain(bundle, leaf, trust_store, now, &chain, why) != 0)
-		return -1;
-	if ((rc = chain_pem_write(chain, leaf_pem, chain_pem)) != 0)
-		sb_appends(why, "cannot write the chain as PEM");
-	sk_X509_pop_free(chain, X509_free);
-	return rc;
 }

@@ -8,14 +8,16 @@
  *				  EVP_PKEY *order_key,
  *				  const struct strlist *order_names,
  *				  const char *trust_store, time_t now,
- *				  struct cert_found **leaf_out, struct strbuf *why)
+ *				  struct cert_found **leaf_out,
+ *				  STACK_OF(X509) **chain_out, struct strbuf *why)
  *	int cert_verify_chain(const struct certbundle *bundle,
  *			      const struct cert_found *leaf,
  *			      const char *trust_store, time_t now,
  *			      STACK_OF(X509) **chain_out, struct strbuf *why)
  *	X509_STORE *trust_store_load(const char *trust_store, struct strbuf *why)
  *	int cert_verify_for_order_in(bundle, order_key, order_names,
- *				     X509_STORE *anchors, now, leaf_out, why)
+ *				     X509_STORE *anchors, now, leaf_out,
+ *				     chain_out, why)
  *	int cert_verify_chain_in(bundle, leaf, X509_STORE *anchors, now,
  *				 chain_out, why)
  * DESCRIPTION
@@ -39,7 +41,8 @@
  *	cert_verify_chain() accepts it.
  *
  *	The first certificate passing all of them is the leaf: *leaf_out
- *	points to it in bundle and 0 is returned.  Otherwise -1, and why
+ *	points to it in bundle, *chain_out (when chain_out is not NULL) is
+ *	the chain X509_verify_cert() built for it, and 0 is returned.  Otherwise -1, and why
  *	holds the first failure in words: "certificate is for another key",
  *	"certificate does not name NAME", "certificate expired on DATE",
  *	"certificate is not valid before DATE", "chain does not verify to
@@ -238,8 +241,10 @@ int cert_verify_chain_in(const struct certbundle *bundle, const struct cert_foun
 			   X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
 		goto out;
 	}
-	if (chain_out)
-		*chain_out = X509_STORE_CTX_get1_chain(ctx);
+	if (chain_out && (*chain_out = X509_STORE_CTX_get1_chain(ctx)) == NULL) {
+		sb_appends(why, "out of memory copying the verified chain");
+		goto out;
+	}
 	rc = 0;
 out:
 	ERR_clear_error();
@@ -251,16 +256,17 @@ out:
 /* check_candidate - every check on one certificate with the order's key */
 static int check_candidate(const struct certbundle *bundle, const struct cert_found *cert,
 			   const struct strlist *names, X509_STORE *anchors, time_t now,
-			   struct strbuf *why)
+			   STACK_OF(X509) **chain_out, struct strbuf *why)
 {
 	if (check_names(cert, names, why) != 0 || check_dates(cert, now, why) != 0)
 		return -1;
-	return cert_verify_chain_in(bundle, cert, anchors, now, NULL, why);
+	return cert_verify_chain_in(bundle, cert, anchors, now, chain_out, why);
 }
 
 int cert_verify_for_order(const struct certbundle *bundle, EVP_PKEY *order_key,
 			  const struct strlist *order_names, const char *trust_store,
-			  time_t now, struct cert_found **leaf_out, struct strbuf *why)
+			  time_t now, struct cert_found **leaf_out, STACK_OF(X509) **chain_out,
+			  struct strbuf *why)
 {
 	X509_STORE *anchors;
 	int     rc;
@@ -269,14 +275,16 @@ int cert_verify_for_order(const struct certbundle *bundle, EVP_PKEY *order_key,
 		*leaf_out = NULL;
 	if ((anchors = trust_store_load(trust_store, why)) == NULL)
 		return -1;
-	rc = cert_verify_for_order_in(bundle, order_key, order_names, anchors, now, leaf_out, why);
+	rc = cert_verify_for_order_in(bundle, order_key, order_names, anchors, now, leaf_out,
+				      chain_out, why);
 	X509_STORE_free(anchors);
 	return rc;
 }
 
 int cert_verify_for_order_in(const struct certbundle *bundle, EVP_PKEY *order_key,
 			     const struct strlist *order_names, X509_STORE *anchors,
-			     time_t now, struct cert_found **leaf_out, struct strbuf *why)
+			     time_t now, struct cert_found **leaf_out,
+			     STACK_OF(X509) **chain_out, struct strbuf *why)
 {
 	struct strbuf attempt = STRBUF_INIT;
 	size_t  candidates = 0;
@@ -284,6 +292,8 @@ int cert_verify_for_order_in(const struct certbundle *bundle, EVP_PKEY *order_ke
 
 	if (leaf_out)
 		*leaf_out = NULL;
+	if (chain_out)
+		*chain_out = NULL;
 	if (order_key == NULL || order_names == NULL || order_names->count == 0) {
 		sb_appends(why, order_key == NULL ? "the order has no key" : "the order has no names");
 		return -1;
@@ -293,7 +303,7 @@ int cert_verify_for_order_in(const struct certbundle *bundle, EVP_PKEY *order_ke
 			continue;
 		sb_reset(&attempt);
 		if (check_candidate(bundle, &bundle->certs[i], order_names, anchors, now,
-				    &attempt) == 0) {
+				    chain_out, &attempt) == 0) {
 			if (leaf_out)
 				*leaf_out = &bundle->certs[i];
 			sb_free(&attempt);

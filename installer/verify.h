@@ -4,7 +4,7 @@
  *
  * verify.c: cert_verify_for_order() (key, names, dates, chain to the
  * trust store) and cert_verify_chain(); install_chain.c: the PEM of the
- * leaf and of its intermediates in issuer order, root left out.
+ * verified chain's leaf and intermediates in issuer order, root left out.
  */
 #ifndef MAILCERT_VERIFY_H
 #define MAILCERT_VERIFY_H
@@ -18,12 +18,6 @@
 #include "strbuf.h"
 #include "strlist.h"
 
-/* 0 when a certificate of bundle has order_key's public key (order_key may
- * be private or public), names every order name (X509_check_host, no
- * common-name fallback), is valid at now and verifies to trust_store (a
- * file or a hashed directory) for a TLS server at time now, with the
- * bundle's other certificates as untrusted intermediates; *leaf_out then
- * points into bundle.  Else -1 and why says which check failed. */
 /* The trust anchors of a file or hashed directory, loaded once by a
  * long-running process and shared by its threads (X509_STORE_free). */
 X509_STORE *trust_store_load(const char *trust_store, struct strbuf *why);
@@ -32,14 +26,24 @@ X509_STORE *trust_store_load(const char *trust_store, struct strbuf *why);
  * loaded by trust_store_load(). */
 int cert_verify_for_order_in(const struct certbundle *bundle, EVP_PKEY *order_key,
 			     const struct strlist *order_names, X509_STORE *anchors,
-			     time_t now, struct cert_found **leaf_out, struct strbuf *why);
+			     time_t now, struct cert_found **leaf_out,
+			     STACK_OF(X509) **chain_out, struct strbuf *why);
 int cert_verify_chain_in(const struct certbundle *bundle, const struct cert_found *leaf,
 			 X509_STORE *anchors, time_t now, STACK_OF(X509) **chain_out,
 			 struct strbuf *why);
 
+/* 0 when a certificate of bundle has order_key's public key (order_key may
+ * be private or public), names every order name (X509_check_host, no
+ * common-name fallback), is valid at now and verifies to trust_store (a
+ * file or a hashed directory) for a TLS server at time now, with the
+ * bundle's other certificates as untrusted intermediates; *leaf_out then
+ * points into bundle and *chain_out, when chain_out is not NULL, is the
+ * verified chain (leaf first, trust anchor last; sk_X509_pop_free(chain,
+ * X509_free)).  Else -1 and why says which check failed. */
 int cert_verify_for_order(const struct certbundle *bundle, EVP_PKEY *order_key,
 			  const struct strlist *order_names, const char *trust_store,
-			  time_t now, struct cert_found **leaf_out, struct strbuf *why);
+			  time_t now, struct cert_found **leaf_out, STACK_OF(X509) **chain_out,
+			  struct strbuf *why);
 
 /* The chain check alone: 0 with the verified chain (leaf first, trust
  * anchor last; caller frees with sk_X509_pop_free(chain, X509_free)) when
@@ -48,17 +52,10 @@ int cert_verify_chain(const struct certbundle *bundle, const struct cert_found *
 		      const char *trust_store, time_t now, STACK_OF(X509) **chain_out,
 		      struct strbuf *why);
 
-/* leaf_pem: the leaf; chain_pem: its issuers found in bundle by name and
- * signature, leaf's issuer first, root left out.  Both are reset first.
- * 0, or -1 when PEM cannot be written. */
-int chain_for_install(const struct certbundle *bundle, const struct cert_found *leaf,
-		      struct strbuf *leaf_pem, struct strbuf *chain_pem);
-
-/* The same from the chain X509_verify_cert() built with trust_store at
- * now (so an intermediate the trust store supplied is written too).
- * 0, or -1 with why. */
-int chain_for_install_verified(const struct certbundle *bundle, const struct cert_found *leaf,
-			       const char *trust_store, time_t now, struct strbuf *leaf_pem,
-			       struct strbuf *chain_pem, struct strbuf *why);
+/* leaf_pem: chain[0], the leaf; chain_pem: the others but self-signed
+ * ones (the root), leaf's issuer first.  chain is one cert_verify_chain()
+ * or cert_verify_for_order() handed out.  Both are reset first.  0, or -1
+ * when PEM cannot be written. */
+int chain_write_pem(STACK_OF(X509) *chain, struct strbuf *leaf_pem, struct strbuf *chain_pem);
 
 #endif

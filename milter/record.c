@@ -389,7 +389,7 @@ static void order_names(const struct order *order, struct strlist *names)
 }
 
 static int store_certificate(struct record_run *run, const struct order *order,
-			             const struct cert_found *leaf)
+			             const struct cert_found *leaf, STACK_OF(X509) *chain_verified)
 {
 	struct cert_record cert;
 	struct strbuf pem = STRBUF_INIT;
@@ -399,7 +399,7 @@ static int store_certificate(struct record_run *run, const struct order *order,
 	int     rc;
 
 	memset(&cert, 0, sizeof(cert));
-	if (chain_for_install(&run->verdict->certs, leaf, &pem, &chain) < 0) {
+	if (chain_write_pem(chain_verified, &pem, &chain) < 0) {
 		msg_warn("%s: cannot write the certificate as PEM", run->facts->queue_id);
 		sb_free(&pem);
 		sb_free(&chain);
@@ -438,14 +438,14 @@ static int store_certificate(struct record_run *run, const struct order *order,
 
 static int verify_for_order(struct record_run *run, const struct order *order,
 			            const struct cert_found *leaf, struct cert_found **found,
-			            struct strbuf *why)
+			            STACK_OF(X509) **chain, struct strbuf *why)
 {
 	struct strlist names = STRLIST_INIT;
 	int     rc;
 
 	order_names(order, &names);
 	rc = cert_verify_for_order_in(&run->verdict->certs, X509_get0_pubkey(leaf->x509), &names,
-				      run->trust_anchors, time(NULL), found, why);
+				      run->trust_anchors, time(NULL), found, chain, why);
 	strlist_free(&names);
 	return rc;
 }
@@ -461,6 +461,7 @@ static int try_leaf(struct record_run *run, const struct cert_found *leaf,
 {
 	struct order *orders;
 	struct cert_found *found;
+	STACK_OF(X509) *chain;
 	struct strbuf why = STRBUF_INIT;
 	size_t  count;
 	size_t  i;
@@ -471,11 +472,13 @@ static int try_leaf(struct record_run *run, const struct cert_found *leaf,
 	for (i = 0; i < count && !*done && rc == 0; i++) {
 		sb_reset(&why);
 		found = NULL;
-		if (verify_for_order(run, &orders[i], leaf, &found, &why) == 0 && found) {
+		chain = NULL;
+		if (verify_for_order(run, &orders[i], leaf, &found, &chain, &why) == 0 && found) {
 			*done = 1;
 			rc = insert_message(run, orders[i].id, "certificate for the order's key");
 			if (rc == 0)
-				rc = store_certificate(run, &orders[i], found);
+				rc = store_certificate(run, &orders[i], found, chain);
+			sk_X509_pop_free(chain, X509_free);
 		} else if (refusal->order_id == 0) {
 			refusal->order_id = orders[i].id;
 			sb_appends(&refusal->why, why.len ? sb_str(&why) : "does not verify");

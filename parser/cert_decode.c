@@ -22,6 +22,8 @@
  *	other, or else one DER PKCS#7 (a degenerate, certificates-only
  *	SignedData).
  *
+ *	Certificates are decoded through the bundle's cert_cache (when it
+ *	has one), so a CA's intermediates are decoded once per parser.
  *	Both hand what they find to certbundle_take() under label and return
  *	how many certificates they decoded.  Nothing is read past len, and no
  *	OpenSSL error is left in the thread's queue.
@@ -185,7 +187,7 @@ size_t cert_decode_der(struct certbundle *bundle, const unsigned char *der, size
 	if (len > 0x7fffffff)
 		return 0;
 	while (p < end && *p == 0x30) {
-		if ((cert = d2i_X509(NULL, &p, (long) (end - p))) == NULL)
+		if ((cert = cert_cache_d2i(bundle->cache, &p, (long) (end - p))) == NULL)
 			break;
 		certbundle_take(bundle, cert, label, limits);
 		seen++;
@@ -215,7 +217,7 @@ static size_t pem_block(struct certbundle *bundle, enum pem_kind kind, const cha
 	if (der.len > 0x7fffffff)
 		goto out;
 	if (kind == PEM_X509)
-		cert = d2i_X509(NULL, &p, (long) der.len);
+		cert = cert_cache_d2i(bundle->cache, &p, (long) der.len);
 	else if (kind == PEM_X509_AUX)
 		cert = d2i_X509_AUX(NULL, &p, (long) der.len);
 	if (cert != NULL) {

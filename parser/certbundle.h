@@ -13,6 +13,7 @@
 
 #include <openssl/x509.h>
 
+#include "cert_cache.h"
 #include "fingerprint.h"
 #include "parse_limits.h"
 #include "strlist.h"
@@ -47,6 +48,8 @@ struct certbundle {
 	const char *limit_hit;		/* name of the limit reached, or NULL */
 	struct strlist notes;		/* why something was skipped */
 	size_t  unpacked_total;		/* ZIP bytes unpacked so far */
+	struct cert_cache *cache;	/* decoded CA certificates, shared and
+					 * not owned; NULL decodes everything */
 };
 
 /* Notes kept at most (one more says that others were left out). */
@@ -69,11 +72,6 @@ void certbundle_add_attachment(struct certbundle *bundle, const char *filename,
 void certbundle_order(struct certbundle *bundle);
 
 void certbundle_free(struct certbundle *bundle);
-
-/* chain_order.c: was child issued by issuer (names, key identifiers, key
- * usage and the signature)?  Is cert self-signed (signature checked)? */
-int cert_issued_by(X509 *child, X509 *issuer);
-int cert_is_self_signed(X509 *cert);
 
 /* "leaf", "intermediate", "root", "unknown" */
 const char *cert_role_name(enum cert_role role);

@@ -5,28 +5,25 @@
  *	#include "certbundle.h"
  *
  *	void certbundle_order(struct certbundle *bundle)
- *	int cert_issued_by(X509 *child, X509 *issuer)
- *	int cert_is_self_signed(X509 *cert)
  * DESCRIPTION
  *	certbundle_order() sets each certificate's role and reorders the
  *	bundle: every leaf followed by its issuer, that issuer's issuer and
  *	so on up to (not including) a root; then the intermediates that no
  *	leaf reaches, lowest first, each followed by its own issuers; then
- *	the roots.  An
- *	issuer is found by name and signature (cert_issued_by()), never by
- *	file name or by the order the mail had; a certificate already placed
- *	is not placed again (two leaves of one intermediate share it).
+ *	the roots.  A certificate already placed is not placed again (two
+ *	leaves of one intermediate share it).
  *
- *	Roles: a self-signed certificate is a root (version 1 roots have no
- *	basicConstraints); one with basicConstraints CA:TRUE is an
- *	intermediate; anything else is a leaf.
+ *	An issuer is found by name, never by file name or by the order the
+ *	mail had: its subject is the child's issuer name and key
+ *	identifiers and key usage agree (X509_check_issued()).  Only when
+ *	several certificates of the message pass that does a signature
+ *	check choose among them.  This order is for reading; what is
+ *	trusted and installed is the chain X509_verify_cert() builds
+ *	(installer/verify.c), which checks every signature itself.
  *
- *	cert_issued_by() is 1 when issuer's subject is child's issuer name,
- *	key identifiers and key usage agree (X509_check_issued()) and
- *	issuer's key verifies child's signature; else 0.
- *
- *	cert_is_self_signed() is 1 when cert is issued by itself and its
- *	signature verifies with its own key.
+ *	Roles: a self-issued certificate (its issuer name is its own
+ *	subject, key identifiers agree) is a root; one with
+ *	basicConstraints CA:TRUE is an intermediate; anything else is a leaf.
  * LICENSE
  *	See the README of mailcert.
  */
@@ -47,47 +44,59 @@ struct placing {
 	size_t  count;			/* of order */
 };
 
-int cert_issued_by(X509 *child, X509 *issuer)
+/* may_have_issued - names, key identifiers and key usage agree */
+static int may_have_issued(X509 *issuer, X509 *child)
 {
-	EVP_PKEY *key;
-	int     ok;
+	int     yes = X509_check_issued(issuer, child) == X509_V_OK;
 
-	if (X509_check_issued(issuer, child) != X509_V_OK
-	    || (key = X509_get0_pubkey(issuer)) == NULL) {
-		ERR_clear_error();
-		return 0;
-	}
-	ok = X509_verify(child, key) == 1;
 	ERR_clear_error();
-	return ok;
+	return yes;
 }
 
-int cert_is_self_signed(X509 *cert)
+/* signed_by - issuer's key verifies child's signature */
+static int signed_by(X509 *child, X509 *issuer)
 {
-	int     ok = X509_self_signed(cert, 1) == 1;
+	EVP_PKEY *key = X509_get0_pubkey(issuer);
+	int     yes = key != NULL && X509_verify(child, key) == 1;
 
 	ERR_clear_error();
-	return ok;
+	return yes;
 }
 
 static enum cert_role role_of(X509 *cert)
 {
-	if (cert_is_self_signed(cert))
+	int     self_issued = X509_self_signed(cert, 0) == 1;
+
+	ERR_clear_error();
+	if (self_issued)
 		return CERT_ROLE_ROOT;
 	if (X509_get_extension_flags(cert) & EXFLAG_CA)
 		return CERT_ROLE_INTERMEDIATE;
 	return CERT_ROLE_LEAF;
 }
 
-/* find_issuer - index of the certificate that issued certs[i], or -1 */
+/* find_issuer - index of the certificate that issued certs[i], or -1: the
+ * one candidate by name, or among several the first whose key signed it */
 static long find_issuer(const struct certbundle *bundle, size_t i)
 {
+	X509   *child = bundle->certs[i].x509;
+	long    first = -1;
+	size_t  candidates = 0;
 	size_t  j;
 
 	if (bundle->certs[i].role == CERT_ROLE_ROOT)
 		return -1;
+	for (j = 0; j < bundle->count; j++) {
+		if (j == i || !may_have_issued(bundle->certs[j].x509, child))
+			continue;
+		if (candidates++ == 0)
+			first = (long) j;
+	}
+	if (candidates <= 1)
+		return first;
 	for (j = 0; j < bundle->count; j++)
-		if (j != i && cert_issued_by(bundle->certs[i].x509, bundle->certs[j].x509))
+		if (j != i && may_have_issued(bundle->certs[j].x509, child)
+		    && signed_by(child, bundle->certs[j].x509))
 			return (long) j;
 	return -1;
 }

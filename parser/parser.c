@@ -22,7 +22,9 @@
  *	parser_parse() decides about one message (see classify.c, approval.c
  *	and trust.c for how); the verdict must have been through
  *	verdict_init().  It reads nothing but data and writes nothing but
- *	verdict, so one parser serves several threads at once.
+ *	verdict (and the parser's cache of decoded CA certificates,
+ *	cert_cache.c, which has its own lock), so one parser serves several
+ *	threads at once.
  *
  *	The verdict's reasons say, in order: which profile and why, what kind
  *	and why, what was found about DKIM and the links, then what the
@@ -47,6 +49,7 @@ struct parser {
 	struct parse_limits limits;
 	char   *authserv_id;		/* NULL: no Authentication-Results counts */
 	int     require_dkim;
+	struct cert_cache *cert_cache;	/* the CAs' certificates, decoded once */
 };
 
 struct parser *parser_new(const struct config *cfg, struct strbuf *err)
@@ -62,6 +65,11 @@ struct parser *parser_new(const struct config *cfg, struct strbuf *err)
 		parser->limits.max_message_size = cfg->max_message_size;
 	parser->authserv_id = cfg->authserv_id ? xstrdup(cfg->authserv_id) : NULL;
 	parser->require_dkim = cfg->require_dkim;
+	if ((parser->cert_cache = cert_cache_new(CERT_CACHE_SLOTS)) == NULL) {
+		sb_appends(err, "cannot set up the certificate cache");
+		parser_free(parser);
+		return NULL;
+	}
 	return parser;
 }
 
@@ -70,6 +78,7 @@ void parser_free(struct parser *parser)
 	if (parser == NULL)
 		return;
 	profile_set_free(&parser->profiles);
+	cert_cache_free(parser->cert_cache);
 	free(parser->authserv_id);
 	free(parser);
 }
@@ -141,6 +150,7 @@ void parser_parse(const struct parser *parser, const char *data, size_t len, str
 		return;
 	}
 	mail_init(&mail);
+	v->certs.cache = parser->cert_cache;
 	if (mail_read(data, len, &parser->limits, &mail, &v->certs) == 0) {
 		v->message_id = copy_or_null(mail.message_id);
 		v->from = copy_or_null(mail.from);

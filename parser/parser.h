@@ -2,8 +2,9 @@
  * parser.h - one message in, one verdict out.
  *
  * parser_new() compiles the CA profiles (built in, plus [ca] profiles = DIR)
- * once; parser_parse() is then pure: no I/O, no side effects, safe to call
- * from several threads at once on the same parser.
+ * once; parser_parse() then does no I/O and changes nothing but the verdict
+ * and the parser's locked cache of decoded CA certificates: it is safe to
+ * call from several threads at once on the same parser.
  */
 #ifndef MAILCERT_PARSER_H
 #define MAILCERT_PARSER_H

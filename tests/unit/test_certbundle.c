@@ -123,6 +123,47 @@ static X509 *pki_cert(const char *name)
 	return cert;
 }
 
+static EVP_PKEY *pki_key(const char *name)
+{
+	char    path[256];
+	FILE   *fp;
+	EVP_PKEY *key = NULL;
+
+	snprintf(path, sizeof(path), PKI "%s.key", name);
+	if ((fp = fopen(path, "r")) != NULL) {
+		key = PEM_read_PrivateKey(fp, NULL, NULL, NULL);
+		fclose(fp);
+	}
+	return key;
+}
+
+/* impostor_pem - inter1's name, key identifiers and extensions on another
+ * key, signed by the root: only a signature tells it from inter1 as
+ * issuer of www-rsa */
+static void impostor_pem(struct strbuf *out)
+{
+	X509   *inter1 = pki_cert("inter1");
+	X509   *fake = inter1 ? X509_dup(inter1) : NULL;
+	EVP_PKEY *other = pki_key("other-root");
+	EVP_PKEY *root = pki_key("root");
+	BIO    *bio = BIO_new(BIO_s_mem());
+	char   *data;
+	long    len;
+
+	sb_reset(out);
+	if (fake && other && root && bio && X509_set_pubkey(fake, other) == 1
+	    && X509_sign(fake, root, EVP_sha256()) > 0 && PEM_write_bio_X509(bio, fake) == 1
+	    && (len = BIO_get_mem_data(bio, &data)) > 0)
+		sb_append(out, data, (size_t) len);
+	else
+		printf("# cannot make the impostor intermediate\n");
+	BIO_free(bio);
+	EVP_PKEY_free(root);
+	EVP_PKEY_free(other);
+	X509_free(fake);
+	X509_free(inter1);
+}
+
 static void pki_sha256(const char *name, char out[SHA256_HEX_LEN + 1])
 {
 	X509   *cert = pki_cert(name);
@@ -388,11 +429,12 @@ static void test_small_limits(void)
 	sb_free(&data);
 }
 
-/* test_order_shapes - several leaves, no leaf, nothing */
+/* test_order_shapes - several leaves, no leaf, look-alike issuers, nothing */
 static void test_order_shapes(void)
 {
 	static const char *scrambled[] = {"root", "inter2", "www-rsa", "inter1", "www-ec", NULL};
 	static const char *no_leaf[] = {"inter1", "root", "inter2", NULL};
+	static const char *look_alike[] = {"www-rsa", "root", "inter1", NULL};
 	struct parse_limits limits;
 	struct certbundle bundle;
 	struct strbuf data = STRBUF_INIT;
@@ -423,6 +465,22 @@ static void test_order_shapes(void)
 	certbundle_order(&bundle);
 	chain_names(&bundle, "inter2,inter1,root", &got);
 	check_str(sb_str(&got), "inter2,inter1,root", "no leaf: intermediates in issuer order, root last");
+	certbundle_free(&bundle);
+
+	/* Two intermediates by the name www-rsa names as its issuer: the
+	 * one whose key signed it is placed after it, wherever it was. */
+	certbundle_init(&bundle);
+	impostor_pem(&data);
+	certbundle_add_text(&bundle, data.data, data.len, "impostor", &limits);
+	for (i = 0; look_alike[i]; i++) {
+		snprintf(path, sizeof(path), PKI "%s.crt", look_alike[i]);
+		read_whole(path, &data);
+		certbundle_add_text(&bundle, data.data, data.len, look_alike[i], &limits);
+	}
+	certbundle_order(&bundle);
+	chain_names(&bundle, "www-rsa,inter1,root", &got);
+	check_str(sb_str(&got), "www-rsa,inter1,?,root",
+		  "same-name intermediates: the signer follows the leaf, the impostor after");
 	certbundle_free(&bundle);
 
 	certbundle_init(&bundle);

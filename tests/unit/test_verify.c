@@ -153,16 +153,21 @@ static void run_case(const struct verify_case *c)
 	struct strlist names = STRLIST_INIT;
 	struct strbuf why = STRBUF_INIT;
 	struct cert_found *leaf = NULL;
+	STACK_OF(X509) *chain = NULL;
 	EVP_PKEY *key = pki_key(c->key);
 	char    name[300];
 	int     rc;
 
 	make_bundle(c->certs, &bundle);
 	split(c->names, &names);
-	rc = cert_verify_for_order(&bundle, key, &names, c->trust, c->now, &leaf, &why);
+	rc = cert_verify_for_order(&bundle, key, &names, c->trust, c->now, &leaf, &chain, &why);
 	snprintf(name, sizeof(name), "%s: result", c->name);
 	if (!check_int(rc, c->want_rc, name))
 		printf("# why: %s\n", sb_str(&why));
+	snprintf(name, sizeof(name), "%s: verified chain starts at the leaf, or none", c->name);
+	check_true(rc == 0 ? chain != NULL && leaf != NULL && sk_X509_value(chain, 0) == leaf->x509
+		   : chain == NULL, name);
+	sk_X509_pop_free(chain, X509_free);
 	if (c->want_why) {
 		snprintf(name, sizeof(name), "%s: why", c->name);
 		check_contains(sb_str(&why), c->want_why, name);
@@ -199,8 +204,8 @@ static void pki_pems(const char *names, struct strbuf *out)
 	sb_free(&data);
 }
 
-/* test_chain_for_install - issuer order, no root, whatever the mail's order */
-static void test_chain_for_install(void)
+/* test_chain_write_pem - issuer order, no root, whatever the mail's order */
+static void test_chain_write_pem(void)
 {
 	static const char *orders[] = {
 		"root,inter1,www-ec,inter2",
@@ -215,6 +220,7 @@ static void test_chain_for_install(void)
 	struct strbuf want_leaf = STRBUF_INIT;
 	struct strbuf want_chain = STRBUF_INIT;
 	struct cert_found *leaf;
+	STACK_OF(X509) *chain;
 	EVP_PKEY *key = pki_key("leaf-ec");
 	char    name[300];
 	size_t  i;
@@ -225,28 +231,27 @@ static void test_chain_for_install(void)
 	for (i = 0; i < sizeof(orders) / sizeof(orders[0]); i++) {
 		make_bundle(orders[i], &bundle);
 		leaf = NULL;
+		chain = NULL;
 		sb_reset(&why);
 		snprintf(name, sizeof(name), "chain given as %s: verifies", orders[i]);
 		if (!check_int(cert_verify_for_order(&bundle, key, &names, TRUST_FILE, NOW_2027,
-						     &leaf, &why), 0, name) || leaf == NULL) {
+						     &leaf, &chain, &why), 0, name) || leaf == NULL) {
 			printf("# why: %s\n", sb_str(&why));
 			certbundle_free(&bundle);
 			continue;
 		}
-		snprintf(name, sizeof(name), "chain given as %s: chain_for_install", orders[i]);
-		check_int(chain_for_install(&bundle, leaf, &leaf_pem, &chain_pem), 0, name);
+		snprintf(name, sizeof(name), "chain given as %s: chain_write_pem", orders[i]);
+		check_int(chain_write_pem(chain, &leaf_pem, &chain_pem), 0, name);
 		snprintf(name, sizeof(name), "chain given as %s: leaf PEM", orders[i]);
 		check_str(sb_str(&leaf_pem), sb_str(&want_leaf), name);
 		snprintf(name, sizeof(name), "chain given as %s: inter2 then inter1, no root", orders[i]);
 		check_str(sb_str(&chain_pem), sb_str(&want_chain), name);
-
-		snprintf(name, sizeof(name), "chain given as %s: chain_for_install_verified", orders[i]);
-		check_int(chain_for_install_verified(&bundle, leaf, TRUST_FILE, NOW_2027, &leaf_pem,
-						     &chain_pem, &why), 0, name);
-		snprintf(name, sizeof(name), "chain given as %s: verified chain is the same", orders[i]);
-		check_str(sb_str(&chain_pem), sb_str(&want_chain), name);
+		sk_X509_pop_free(chain, X509_free);
 		certbundle_free(&bundle);
 	}
+	check_int(chain_write_pem(NULL, &leaf_pem, &chain_pem), -1, "chain_write_pem: no chain");
+	check_int((long long) leaf_pem.len + (long long) chain_pem.len, 0,
+		  "chain_write_pem: no chain leaves both empty");
 	EVP_PKEY_free(key);
 	strlist_free(&names);
 	sb_free(&why);
@@ -278,15 +283,14 @@ static void test_verified_chain_from_store(void)
 	if (check_int(cert_verify_chain(&bundle, &bundle.certs[0], TRUST_FILE, NOW_2027, &chain, &why),
 		      0, "cert_verify_chain: verifies"))
 		check_int(sk_X509_num(chain), 3, "cert_verify_chain: leaf, intermediate, root");
-	sk_X509_pop_free(chain, X509_free);
 	pki_pems("inter1", &want);
-	check_int(chain_for_install_verified(&bundle, &bundle.certs[0], TRUST_FILE, NOW_2027,
-					     &leaf_pem, &chain_pem, &why), 0,
-		  "chain_for_install_verified: RSA leaf");
-	check_str(sb_str(&chain_pem), sb_str(&want), "chain_for_install_verified: inter1 only");
-	check_int(chain_for_install_verified(&bundle, &bundle.certs[0], PKI "other-root.crt", NOW_2027,
-					     &leaf_pem, &chain_pem, &why), -1,
-		  "chain_for_install_verified: refused with the wrong trust store");
+	check_int(chain_write_pem(chain, &leaf_pem, &chain_pem), 0, "chain_write_pem: RSA leaf");
+	check_str(sb_str(&chain_pem), sb_str(&want), "chain_write_pem: inter1 only, root left out");
+	sk_X509_pop_free(chain, X509_free);
+	chain = NULL;
+	check_int(cert_verify_chain(&bundle, &bundle.certs[0], PKI "other-root.crt", NOW_2027, &chain,
+				    &why), -1, "cert_verify_chain: refused with the wrong trust store");
+	check_true(chain == NULL, "cert_verify_chain: no chain with the wrong trust store");
 	certbundle_free(&bundle);
 	sb_free(&why);
 	sb_free(&leaf_pem);
@@ -306,7 +310,7 @@ static void test_public_key_and_today(void)
 	make_bundle("www-ec,inter2,inter1", &bundle);
 	split("www.example.com,example.com", &names);
 	pub = X509_get_pubkey(bundle.certs[0].x509);
-	check_int(cert_verify_for_order(&bundle, pub, &names, TRUST_FILE, time(NULL), &leaf, &why), 0,
+	check_int(cert_verify_for_order(&bundle, pub, &names, TRUST_FILE, time(NULL), &leaf, NULL, &why), 0,
 		  "public order key, verified now (committed PKI still valid)");
 	if (why.len)
 		printf("# why: %s\n", sb_str(&why));
@@ -323,7 +327,7 @@ int main(void)
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		run_case(&cases[i]);
-	test_chain_for_install();
+	test_chain_write_pem();
 	test_verified_chain_from_store();
 	test_public_key_and_today();
 	return check_done();
