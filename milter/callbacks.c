@@ -11,7 +11,10 @@
  *	no recipient is watched, at end of message, at abort, at close.
  *
  *	mlfi_negotiate asks only for what is used: adding (and removing
- *	forged) X-Mailcert headers, no HELO, no unknown commands, and
+ *	forged) X-Mailcert headers; no CONNECT, HELO or unknown commands;
+ *	no reply at MAIL FROM, RCPT TO, each header and end of headers,
+ *	where mailcert never stops a message, so the MTA does not wait for
+ *	one (libmilter stands in for an MTA that cannot do without); and
  *	SMFIS_SKIP when the MTA understands it.  Each recipient is checked
  *	against the in-memory watch set at RCPT TO; at DATA a message with
  *	no watched recipient is accepted at once, so the MTA sends neither
@@ -37,7 +40,9 @@
 
 #define QUEUE_ID_UNKNOWN	"NOQUEUE"
 #define HEADER_COPY_MAX		998	/* bytes kept of Message-ID or Subject */
-#define CLIENT_NAME_MAX		256
+
+/* Steps the MTA need not wait for: mailcert lets every message go on. */
+#define NO_REPLY_STEPS	(SMFIP_NR_MAIL | SMFIP_NR_RCPT | SMFIP_NR_HDR | SMFIP_NR_EOH)
 
 struct msgctx {
 	struct settings *mctx_settings;	/* held until the message ends */
@@ -55,7 +60,7 @@ struct msgctx {
 };
 
 struct connctx {
-	char    cctx_client[CLIENT_NAME_MAX];
+	unsigned long cctx_no_reply;	/* SMFIP_NR_* the MTA agreed to */
 	int     cctx_can_skip;		/* the MTA understands SMFIS_SKIP */
 	int     cctx_can_chghdrs;	/* the MTA lets us remove headers */
 	struct msgctx *cctx_msg;
@@ -91,7 +96,6 @@ static struct connctx *connctx_get(SMFICTX *ctx)
 
 	if (cctx == NULL) {
 		cctx = xcalloc(1, sizeof(*cctx));
-		strcpy(cctx->cctx_client, "unknown");
 		if (smfi_setpriv(ctx, cctx) != MI_SUCCESS) {
 			free(cctx);
 			return NULL;
@@ -122,11 +126,22 @@ static void note_queue_id(SMFICTX *ctx, struct msgctx *mctx)
 		mctx->mctx_queue_id[i] = 0;
 }
 
-/* The message is over for mailcert; the MTA delivers it. */
-static sfsistat accept_message(struct connctx *cctx)
+/* reply - r, or no reply at all at a step the MTA agreed not to wait at */
+static sfsistat reply(const struct connctx *cctx, unsigned long nr_step, sfsistat r)
 {
+	if (cctx != NULL && (cctx->cctx_no_reply & nr_step) != 0)
+		return SMFIS_NOREPLY;
+	return r;
+}
+
+/* The message is over for mailcert; the MTA delivers it (at once, or at
+ * end of message when this step gets no reply). */
+static sfsistat accept_message(struct connctx *cctx, unsigned long nr_step)
+{
+	if (cctx == NULL)
+		return SMFIS_ACCEPT;
 	message_end(cctx);
-	return SMFIS_ACCEPT;
+	return reply(cctx, nr_step, SMFIS_ACCEPT);
 }
 
 /* Callbacks --------------------------------------------------------------- */
@@ -136,7 +151,8 @@ static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 			               unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
 	struct connctx *cctx;
-	unsigned long steps = SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_SKIP;
+	unsigned long steps = SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_SKIP
+	    | NO_REPLY_STEPS;
 
 	if ((cctx = connctx_get(ctx)) == NULL)
 		return SMFIS_ACCEPT;
@@ -147,25 +163,10 @@ static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	*pf2 = 0;
 	*pf3 = 0;
 	cctx->cctx_can_skip = (f1 & SMFIP_SKIP) != 0;
+	cctx->cctx_no_reply = f1 & NO_REPLY_STEPS;
 	cctx->cctx_can_chghdrs = (f0 & SMFIF_CHGHDRS) != 0;
 	(void) f2;
 	(void) f3;
-	return SMFIS_CONTINUE;
-}
-
-static sfsistat mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *addr)
-{
-	struct connctx *cctx;
-	size_t  i;
-
-	if ((cctx = connctx_get(ctx)) == NULL)
-		return SMFIS_ACCEPT;
-	if (hostname) {
-		for (i = 0; hostname[i] && i + 1 < sizeof(cctx->cctx_client); i++)
-			cctx->cctx_client[i] = isgraph((unsigned char) hostname[i]) ? hostname[i] : '?';
-		cctx->cctx_client[i] = 0;
-	}
-	(void) addr;
 	return SMFIS_CONTINUE;
 }
 
@@ -180,14 +181,14 @@ static sfsistat mlfi_envfrom(SMFICTX *ctx, char **argv)
 	mctx = xcalloc(1, sizeof(*mctx));
 	strcpy(mctx->mctx_queue_id, QUEUE_ID_UNKNOWN);
 	if ((mctx->mctx_settings = settings_acquire()) == NULL) {
-		msgctx_free(mctx);
-		return SMFIS_ACCEPT;
+		msgctx_free(mctx);			/* no message: accepted at DATA */
+		return reply(cctx, SMFIP_NR_MAIL, SMFIS_ACCEPT);
 	}
 	mctx->mctx_sender = xstrdup(argv && argv[0] ? argv[0] : "");
 	note_queue_id(ctx, mctx);
 	cctx->cctx_msg = mctx;
 	watch_refresh(shared_watch, shared_ledger);
-	return SMFIS_CONTINUE;
+	return reply(cctx, SMFIP_NR_MAIL, SMFIS_CONTINUE);
 }
 
 /* add_watched_rcpt - remember the address, without <>, for the ledger */
@@ -210,13 +211,13 @@ static sfsistat mlfi_envrcpt(SMFICTX *ctx, char **argv)
 	struct msgctx *mctx;
 
 	if (cctx == NULL || (mctx = cctx->cctx_msg) == NULL || argv == NULL || argv[0] == NULL)
-		return SMFIS_CONTINUE;
+		return reply(cctx, SMFIP_NR_RCPT, SMFIS_CONTINUE);
 	note_queue_id(ctx, mctx);
 	if (watch_recipient(shared_watch, mctx->mctx_settings->cfg, argv[0])) {
 		msg_debug("%s: to=%s is watched", mctx->mctx_queue_id, argv[0]);
 		add_watched_rcpt(mctx, argv[0]);
 	}
-	return SMFIS_CONTINUE;
+	return reply(cctx, SMFIP_NR_RCPT, SMFIS_CONTINUE);
 }
 
 static sfsistat mlfi_data(SMFICTX *ctx)
@@ -229,7 +230,7 @@ static sfsistat mlfi_data(SMFICTX *ctx)
 	note_queue_id(ctx, mctx);
 	if (!mctx->mctx_watched) {
 		msg_debug("%s: no watched recipient, accepted", mctx->mctx_queue_id);
-		return accept_message(cctx);
+		return accept_message(cctx, 0);
 	}
 	return SMFIS_CONTINUE;
 }
@@ -265,7 +266,7 @@ static sfsistat mlfi_header(SMFICTX *ctx, char *name, char *value)
 	struct msgctx *mctx;
 
 	if (cctx == NULL || (mctx = cctx->cctx_msg) == NULL || !mctx->mctx_watched)
-		return cctx ? accept_message(cctx) : SMFIS_ACCEPT;
+		return accept_message(cctx, SMFIP_NR_HDR);
 	if (strcasecmp(name, "Message-ID") == 0)
 		keep_header(&mctx->mctx_message_id, value);
 	else if (strcasecmp(name, "Subject") == 0)
@@ -276,7 +277,7 @@ static sfsistat mlfi_header(SMFICTX *ctx, char *name, char *value)
 	buffer(mctx, ": ", 2);
 	buffer(mctx, value, strlen(value));
 	buffer(mctx, "\r\n", 2);
-	return SMFIS_CONTINUE;
+	return reply(cctx, SMFIP_NR_HDR, SMFIS_CONTINUE);
 }
 
 static sfsistat mlfi_eoh(SMFICTX *ctx)
@@ -285,9 +286,9 @@ static sfsistat mlfi_eoh(SMFICTX *ctx)
 	struct msgctx *mctx;
 
 	if (cctx == NULL || (mctx = cctx->cctx_msg) == NULL || !mctx->mctx_watched)
-		return cctx ? accept_message(cctx) : SMFIS_ACCEPT;
+		return accept_message(cctx, SMFIP_NR_EOH);
 	buffer(mctx, "\r\n", 2);
-	return SMFIS_CONTINUE;
+	return reply(cctx, SMFIP_NR_EOH, SMFIS_CONTINUE);
 }
 
 static sfsistat mlfi_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
@@ -356,7 +357,7 @@ static sfsistat mlfi_eom(SMFICTX *ctx)
 	sfsistat result = SMFIS_ACCEPT;
 
 	if (cctx == NULL || (mctx = cctx->cctx_msg) == NULL || !mctx->mctx_watched)
-		return cctx ? accept_message(cctx) : SMFIS_ACCEPT;
+		return accept_message(cctx, 0);
 	note_queue_id(ctx, mctx);
 	if (parse_and_record(mctx, &what, &job_id) < 0
 	    && strcmp(mctx->mctx_settings->cfg->on_error, "tempfail") == 0) {
@@ -397,7 +398,7 @@ struct smfiDesc mailcert_filter = {
 	"mailcert",			/* filter name */
 	SMFI_VERSION,			/* version code */
 	SMFIF_ADDHDRS | SMFIF_CHGHDRS,	/* actions */
-	mlfi_connect,			/* connection info */
+	NULL,				/* connection info: not used */
 	NULL,				/* HELO: not used */
 	mlfi_envfrom,			/* envelope sender */
 	mlfi_envrcpt,			/* envelope recipient */
