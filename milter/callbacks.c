@@ -15,7 +15,8 @@
  *	no reply at MAIL FROM, RCPT TO, each header and end of headers,
  *	where mailcert never stops a message, so the MTA does not wait for
  *	one (libmilter stands in for an MTA that cannot do without); and
- *	SMFIS_SKIP when the MTA understands it.  Each recipient is checked
+ *	SMFIS_SKIP when the MTA understands it; of the macros, only the queue
+ *	id ("i") at MAIL FROM and RCPT TO.  Each recipient is checked
  *	against the in-memory watch set at RCPT TO; at DATA a message with
  *	no watched recipient is accepted at once, so the MTA sends neither
  *	headers nor body.  A watched message is buffered up to [milter]
@@ -146,6 +147,16 @@ static sfsistat accept_message(struct connctx *cctx, unsigned long nr_step)
 
 /* Callbacks --------------------------------------------------------------- */
 
+/* ask_for_queue_id_only - of the macros the MTA sends at MAIL FROM and
+ * RCPT TO (sender and recipient details, SASL login) only the queue id is
+ * used; DATA and end of message bring only that by default */
+static void ask_for_queue_id_only(SMFICTX *ctx)
+{
+	if (smfi_setsymlist(ctx, SMFIM_ENVFROM, "i") != MI_SUCCESS
+	    || smfi_setsymlist(ctx, SMFIM_ENVRCPT, "i") != MI_SUCCESS)
+		msg_warn("cannot ask the MTA for fewer macros; it sends them all");
+}
+
 static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 			               unsigned long f2, unsigned long f3, unsigned long *pf0,
 			               unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
@@ -158,7 +169,9 @@ static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 		return SMFIS_ACCEPT;
 	if ((f0 & SMFIF_ADDHDRS) == 0)
 		msg_warn("the MTA does not let filters add headers; X-Mailcert is not added");
-	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS);
+	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_SETSYMLIST);
+	if (*pf0 & SMFIF_SETSYMLIST)
+		ask_for_queue_id_only(ctx);
 	*pf1 = f1 & steps;
 	*pf2 = 0;
 	*pf3 = 0;
