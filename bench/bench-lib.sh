@@ -177,6 +177,8 @@ scenario() {
 		SC_FILE=$(cert_fixture) || return 1
 		SC_RCPT=certs@example.net
 		SC_TARGET="≥ 0.25×, p99 < 20 ms" ;;
+	*)
+		return 1 ;;
 	esac
 	SC_SENDER=$(envelope_sender "$SC_FILE")
 	return 0
