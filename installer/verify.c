@@ -42,8 +42,9 @@
  *
  *	The first certificate passing all of them is the leaf: *leaf_out
  *	points to it in bundle, *chain_out (when chain_out is not NULL) is
- *	the chain X509_verify_cert() built for it, and 0 is returned.  Otherwise -1, and why
- *	holds the first failure in words: "certificate is for another key",
+ *	the chain X509_verify_cert() built for it, and 0 is returned.
+ *	Otherwise -1, *chain_out is NULL, and why holds the first failure
+ *	in words: "certificate is for another key",
  *	"certificate does not name NAME", "certificate expired on DATE",
  *	"certificate is not valid before DATE", "chain does not verify to
  *	the trust store: REASON" (REASON from OpenSSL), or what was wrong
@@ -273,6 +274,8 @@ int cert_verify_for_order(const struct certbundle *bundle, EVP_PKEY *order_key,
 
 	if (leaf_out)
 		*leaf_out = NULL;
+	if (chain_out)
+		*chain_out = NULL;
 	if ((anchors = trust_store_load(trust_store, why)) == NULL)
 		return -1;
 	rc = cert_verify_for_order_in(bundle, order_key, order_names, anchors, now, leaf_out,

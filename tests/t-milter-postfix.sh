@@ -195,8 +195,7 @@ else
 	not_ok "mail delivered while the ledger is locked" "sink has $(pf_sink_count "$T"); $(tail -8 "$PF/postfix.log"; tail -5 "$T/milter.log")"
 fi
 check_contains "the message says it was not recorded" "$(xmailcert_of "$a_msgid")" "not recorded: ledger unavailable"
-# Postfix queue ids are hexadecimal (or long ids of letters and digits);
-# the milter asks for no macro but "i" at MAIL and RCPT, and still has it.
+# Postfix queue ids are hexadecimal (or long ids of letters and digits).
 failure_line=$(grep -E ': [0-9A-Za-z]{6,}: message not recorded: ledger:' "$T/milter.log" | grep -v NOQUEUE)
 check "the failure is logged with Postfix's queue id" test -n "$failure_line"
 check_eq "the order is unchanged while locked" "$(state_of "$approval_order")" "awaiting_approval"

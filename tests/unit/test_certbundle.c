@@ -109,31 +109,30 @@ static void read_whole(const char *path, struct strbuf *out)
 	fclose(fp);
 }
 
-static X509 *pki_cert(const char *name)
+/* pki_pem - the PEM file PKI/NAME.EXT opened as a BIO, or NULL */
+static BIO *pki_pem(const char *name, const char *ext)
 {
 	char    path[256];
-	FILE   *fp;
-	X509   *cert = NULL;
 
-	snprintf(path, sizeof(path), PKI "%s.crt", name);
-	if ((fp = fopen(path, "r")) != NULL) {
-		cert = PEM_read_X509(fp, NULL, NULL, NULL);
-		fclose(fp);
-	}
+	snprintf(path, sizeof(path), PKI "%s.%s", name, ext);
+	return BIO_new_file(path, "r");
+}
+
+static X509 *pki_cert(const char *name)
+{
+	BIO    *bio = pki_pem(name, "crt");
+	X509   *cert = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+
+	BIO_free(bio);
 	return cert;
 }
 
 static EVP_PKEY *pki_key(const char *name)
 {
-	char    path[256];
-	FILE   *fp;
-	EVP_PKEY *key = NULL;
+	BIO    *bio = pki_pem(name, "key");
+	EVP_PKEY *key = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
 
-	snprintf(path, sizeof(path), PKI "%s.key", name);
-	if ((fp = fopen(path, "r")) != NULL) {
-		key = PEM_read_PrivateKey(fp, NULL, NULL, NULL);
-		fclose(fp);
-	}
+	BIO_free(bio);
 	return key;
 }
 

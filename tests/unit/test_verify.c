@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/pem.h>
 
@@ -25,6 +26,10 @@
 #define TRUST_DIR	PKI "trust"
 
 /* 2027-01-01 00:00:00 UTC: inside every valid certificate's life. */
+/* A chain out-parameter the function under test did not set. */
+static char chain_not_set;
+#define CHAIN_NOT_SET	((STACK_OF(X509) *) &chain_not_set)
+
 #define NOW_2027	((time_t) 1798761600)
 
 struct verify_case {
@@ -153,7 +158,7 @@ static void run_case(const struct verify_case *c)
 	struct strlist names = STRLIST_INIT;
 	struct strbuf why = STRBUF_INIT;
 	struct cert_found *leaf = NULL;
-	STACK_OF(X509) *chain = NULL;
+	STACK_OF(X509) *chain = CHAIN_NOT_SET;
 	EVP_PKEY *key = pki_key(c->key);
 	char    name[300];
 	int     rc;
@@ -165,6 +170,8 @@ static void run_case(const struct verify_case *c)
 	if (!check_int(rc, c->want_rc, name))
 		printf("# why: %s\n", sb_str(&why));
 	snprintf(name, sizeof(name), "%s: verified chain starts at the leaf, or none", c->name);
+	if (!check_true(chain != CHAIN_NOT_SET, name))
+		chain = NULL;
 	check_true(rc == 0 ? chain != NULL && leaf != NULL && sk_X509_value(chain, 0) == leaf->x509
 		   : chain == NULL, name);
 	sk_X509_pop_free(chain, X509_free);
@@ -261,7 +268,28 @@ static void test_chain_write_pem(void)
 	sb_free(&want_chain);
 }
 
-/* test_verified_chain_from_store - an intermediate only the trust store had */
+/* write_temp_file - text into a new file under /tmp; its name in path */
+static int write_temp_file(const char *text, char *path, size_t size)
+{
+	int     fd;
+	ssize_t n;
+
+	snprintf(path, size, "/tmp/mailcert-test-trust.XXXXXX");
+	if ((fd = mkstemp(path)) < 0) {
+		printf("# mkstemp: cannot make a temporary file\n");
+		return -1;
+	}
+	n = write(fd, text, strlen(text));
+	close(fd);
+	if (n != (ssize_t) strlen(text)) {
+		unlink(path);
+		return -1;
+	}
+	return 0;
+}
+
+/* test_verified_chain_from_store - the verified chain, and an intermediate
+ * only the trust store had */
 static void test_verified_chain_from_store(void)
 {
 	struct certbundle bundle;
@@ -270,6 +298,7 @@ static void test_verified_chain_from_store(void)
 	struct strbuf chain_pem = STRBUF_INIT;
 	struct strbuf want = STRBUF_INIT;
 	STACK_OF(X509) *chain = NULL;
+	char    trust[64];
 
 	make_bundle("www-rsa", &bundle);
 	/* The trust store holds only root: inter1 is missing. */
@@ -291,6 +320,24 @@ static void test_verified_chain_from_store(void)
 	check_int(cert_verify_chain(&bundle, &bundle.certs[0], PKI "other-root.crt", NOW_2027, &chain,
 				    &why), -1, "cert_verify_chain: refused with the wrong trust store");
 	check_true(chain == NULL, "cert_verify_chain: no chain with the wrong trust store");
+	certbundle_free(&bundle);
+
+	/* A trust store holding root and inter1; the mail has the leaf only. */
+	make_bundle("www-rsa", &bundle);
+	pki_pems("root,inter1", &want);
+	if (write_temp_file(sb_str(&want), trust, sizeof(trust)) == 0) {
+		sb_reset(&why);
+		if (!check_int(cert_verify_chain(&bundle, &bundle.certs[0], trust, NOW_2027, &chain,
+						 &why), 0, "leaf alone verifies with inter1 in the store"))
+			printf("# why: %s\n", sb_str(&why));
+		pki_pems("inter1", &want);
+		check_int(chain_write_pem(chain, &leaf_pem, &chain_pem), 0,
+			  "chain_write_pem: leaf whose intermediate the store had");
+		check_str(sb_str(&chain_pem), sb_str(&want),
+			  "chain_write_pem: the store's intermediate is written, its root is not");
+		sk_X509_pop_free(chain, X509_free);
+		unlink(trust);
+	}
 	certbundle_free(&bundle);
 	sb_free(&why);
 	sb_free(&leaf_pem);
