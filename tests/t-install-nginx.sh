@@ -51,6 +51,21 @@ served() {
 }
 fp() { openssl x509 -in "$1" -noout -fingerprint -sha256 | sed 's/.*=//; s/://g' | tr A-F a-f; }
 serves() { [ "$(served)" = "$1" ]; }
+# A reload starts new workers and lets the old ones finish gracefully; until
+# they exit, old and new workers accept on the same socket and a check may
+# reach either.  reloaded BEFORE: one worker, and not one of BEFORE.
+workers() {
+	_master=$(cat "$T/nginx/nginx.pid")
+	for _stat in /proc/[0-9]*/stat; do
+		read -r _pid _comm _state _ppid _rest <"$_stat" 2>/dev/null || continue
+		[ "$_ppid" = "$_master" ] && echo "$_pid"
+	done
+}
+reloaded() {
+	_now=$(workers)
+	[ "$(echo "$_now" | wc -w)" -eq 1 ] || return 1
+	for _old in $1; do [ "$_now" != "$_old" ] || return 1; done
+}
 files_hash() { cat "$T/tls/fullchain.pem" "$T/tls/key.pem" | sha256sum; }
 
 old_fp=$(fp "$PKI/localhost.crt")
@@ -124,20 +139,22 @@ check_contains "failing test_command: each attempt is an event" \
 id=$(mc order add --domain www.example.com --alt-name example.com --ca sectigo \
 	--key "$PKI/leaf-rsa.key" --target web-badreload)
 record "$id" "$PKI/www-rsa.crt" "$PKI/inter1.crt" >/dev/null
+before=$(workers)
 mc install --pending >/dev/null 2>"$T/err"; rc=$?
 check_eq "failing reload_command: install --pending fails" "$rc" "1"
 check_eq "failing reload_command: old files byte for byte" "$(files_hash)" "$old_files"
-wait_for 5 serves "$old_fp"
+check "failing reload_command: nginx reloaded" wait_for 5 reloaded "$before"
 check_eq "failing reload_command: nginx reloaded again, serves the old certificate" "$(served)" "$old_fp"
 check_contains "failing reload_command: job says why" "$(show "$id" 'd["install_job"]["last_error"]')" \
 	"reload_command exit status 1; previous files restored"
 check_contains "failing reload_command: command output recorded" \
 	"$(mc ledger --order "$id")" "reload said no"
 sleep 2
+before=$(workers)
 mc install --pending >/dev/null 2>&1
 check_eq "failing reload_command: given up after max_attempts" \
 	"$(show "$id" 'd["install_job"]["state"] + " " + str(d["install_job"]["attempts"])')" "failed 2"
-wait_for 5 serves "$old_fp"
+check "failing reload_command: nginx reloaded at the retry" wait_for 5 reloaded "$before"
 check_eq "failing reload_command: the old certificate again after the retry" "$(served)" "$old_fp"
 check_eq "failing reload_command: still the old files" "$(files_hash)" "$old_files"
 
@@ -158,10 +175,11 @@ openssl x509 -req -in "$T/new.csr" -CA "$PKI/inter1.crt" -CAkey "$PKI/inter1.key
 	-days 30 -copy_extensions copy -extfile "$T/ca/ext.cnf" -out "$T/ca/new.crt" 2>/dev/null
 new_fp=$(fp "$T/ca/new.crt")
 record "$id" "$T/ca/new.crt" "$PKI/inter1.crt" >/dev/null
+before=$(workers)
 out=$(mc install --pending 2>"$T/err"); rc=$?
 check_eq "install --pending succeeds" "$rc" "0"
 check_eq "install --pending ran one job" "$out" "1 job(s) run, 0 not installed"
-wait_for 5 serves "$new_fp"
+check "nginx reloaded" wait_for 5 reloaded "$before"
 check_eq "nginx serves the new certificate" "$(served)" "$new_fp"
 check_eq "fullchain holds leaf and chain" "$(cat "$T/tls/fullchain.pem")" \
 	"$(openssl x509 -in "$T/ca/new.crt"; openssl x509 -in "$PKI/inter1.crt")"
