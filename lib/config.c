@@ -21,7 +21,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +31,7 @@
 
 #include "config.h"
 #include "mymalloc.h"
+#include "parse_error.h"
 
 #define CONFIG_MAX_LINE		200	/* INI_MAX_LINE of libinih */
 
@@ -108,36 +108,14 @@ static const struct config_key target_keys[] = {
 
 /* What one parse of one file needs to know. */
 struct config_parse {
-	const char *path;
 	FILE   *fp;
 	int     line;			/* the line the reader last returned */
 	int     section_line;		/* the line of the last [section] */
 	int     line_too_long;
 	struct config *cfg;
 	struct strlist seen;		/* "section.key" already given */
-	struct strbuf *err;
-	int     failed;
+	struct parse_error error;	/* "FILE:LINE: what", the first only */
 };
-
-/* config_fail - record the first error only, with file and line */
-
-static int config_fail(struct config_parse *cp, int line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int config_fail(struct config_parse *cp, int line, const char *fmt, ...)
-{
-	va_list ap;
-	char text[512];
-
-	if (cp->failed)
-		return 0;
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	sb_appendf(cp->err, "%s:%d: %s", cp->path, line, text);
-	cp->failed = 1;
-	return 0;
-}
 
 static int parse_bool(const char *value, int *out)
 {
@@ -418,7 +396,7 @@ static int check_repeat(struct config_parse *cp, const char *section,
 	}
 	if (type == CT_LIST || type == CT_LOCALPARTS || type == CT_ADDRESSES)
 		return 2;
-	return config_fail(cp, cp->line, "[%s] %s is given twice", section, name);
+	return parse_error_set(&cp->error, cp->line, "[%s] %s is given twice", section, name);
 }
 
 static int config_handler(void *user, const char *section, const char *name,
@@ -431,27 +409,27 @@ static int config_handler(void *user, const char *section, const char *name,
 	void   *base = cp->cfg;
 	int     repeat;
 
-	if (cp->failed)
+	if (cp->error.failed)
 		return 0;
 	if (cp->line_too_long)
-		return config_fail(cp, cp->line, "line longer than %d characters", CONFIG_MAX_LINE - 2);
+		return parse_error_set(&cp->error, cp->line, "line longer than %d characters", CONFIG_MAX_LINE - 2);
 	if ((target_name = target_section_name(section)) != NULL) {
 		if (!valid_target_name(target_name))
-			return config_fail(cp, cp->section_line, "bad target name \"%s\" (letters, digits, - _ . only, not starting with .)",
+			return parse_error_set(&cp->error, cp->section_line, "bad target name \"%s\" (letters, digits, - _ . only, not starting with .)",
 					   target_name);
 		key = find_key(target_keys, "target", name);
 		base = get_target(cp->cfg, target_name, cp->section_line);
 	} else if (!known_section(section)) {
-		return config_fail(cp, cp->section_line, "unknown section [%s]", section);
+		return parse_error_set(&cp->error, cp->section_line, "unknown section [%s]", section);
 	} else {
 		key = find_key(config_keys, section, name);
 	}
 	if (key == NULL)
-		return config_fail(cp, cp->line, "unknown key \"%s\" in [%s]", name, section);
+		return parse_error_set(&cp->error, cp->line, "unknown key \"%s\" in [%s]", name, section);
 	if ((repeat = check_repeat(cp, section, name, key->type)) == 0)
 		return 0;
 	if ((problem = store_value(key, base, value, repeat == 2)) != NULL)
-		return config_fail(cp, cp->line, "[%s] %s = %s: %s", section, name, value, problem);
+		return parse_error_set(&cp->error, cp->line, "[%s] %s = %s: %s", section, name, value, problem);
 	return 1;
 }
 
@@ -533,7 +511,7 @@ static int check_targets(struct config_parse *cp)
 
 	for (t = cp->cfg->targets; t; t = t->next)
 		if (!t->cert && !t->fullchain && !t->combined)
-			return config_fail(cp, t->line, "[target %s] needs at least one of cert, fullchain, combined",
+			return parse_error_set(&cp->error, t->line, "[target %s] needs at least one of cert, fullchain, combined",
 					   t->name);
 	return 1;
 }
@@ -546,7 +524,7 @@ static int check_required(struct config_parse *cp)
 	struct config *cfg = cp->cfg;
 
 	if (cfg->require_dkim && cfg->authserv_id == NULL)
-		return config_fail(cp, cp->line, "[milter] authserv_id is required while require_dkim = yes "
+		return parse_error_set(&cp->error, cp->line, "[milter] authserv_id is required while require_dkim = yes "
 				   "(the name your DKIM verifier writes in Authentication-Results)");
 	return 1;
 }
@@ -557,8 +535,8 @@ int config_load(const char *path, struct config **out, struct strbuf *err)
 	int rc;
 
 	memset(&cp, 0, sizeof(cp));
-	cp.path = path;
-	cp.err = err;
+	cp.error.origin = path;
+	cp.error.err = err;
 	if ((cp.fp = fopen(path, "r")) == NULL) {
 		sb_appendf(err, "%s: cannot open: %s", path, strerror(errno));
 		return -1;
@@ -568,16 +546,16 @@ int config_load(const char *path, struct config **out, struct strbuf *err)
 	cp.cfg->path = xstrdup(path);
 	rc = ini_parse_stream(config_reader, &cp, config_handler, &cp);
 	fclose(cp.fp);
-	if (rc > 0 && !cp.failed)
-		config_fail(&cp, rc, "syntax error (expected [section] or key = value)");
-	else if (rc < 0 && !cp.failed)
-		config_fail(&cp, 0, "cannot read the file");
-	if (!cp.failed)
+	if (rc > 0 && !cp.error.failed)
+		parse_error_set(&cp.error, rc, "syntax error (expected [section] or key = value)");
+	else if (rc < 0 && !cp.error.failed)
+		parse_error_set(&cp.error, 0, "cannot read the file");
+	if (!cp.error.failed)
 		check_targets(&cp);
-	if (!cp.failed)
+	if (!cp.error.failed)
 		check_required(&cp);
 	strlist_free(&cp.seen);
-	if (cp.failed) {
+	if (cp.error.failed) {
 		config_free(cp.cfg);
 		return -1;
 	}

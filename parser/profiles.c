@@ -37,7 +37,6 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +50,7 @@
 #include "builtin_profiles.h"
 #include "mymalloc.h"
 #include "names.h"
+#include "parse_error.h"
 #include "profiles.h"
 
 #define PROFILE_MAX_LINE	197	/* INI_MAX_LINE of libinih, less CR LF NUL */
@@ -100,7 +100,6 @@ static const struct profile_key profile_keys[] = {
 
 /* What one parse of one profile file needs to know. */
 struct profile_parse {
-	const char *origin;
 	const char *next;		/* the reader's position in the text */
 	int     line;			/* the line the reader last returned */
 	int     continuation;		/* that line is indented: a continuation */
@@ -108,29 +107,8 @@ struct profile_parse {
 	struct ca_profile *profile;
 	struct strlist seen;		/* "section.key" given so far */
 	int     name_line;
-	struct strbuf *err;
-	int     failed;
+	struct parse_error error;	/* "ORIGIN:LINE: what", the first only */
 };
-
-static int profile_fail(struct profile_parse *pp, int line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* profile_fail - record the first error only, with origin and line */
-
-static int profile_fail(struct profile_parse *pp, int line, const char *fmt, ...)
-{
-	va_list ap;
-	char    text[512];
-
-	if (pp->failed)
-		return 0;
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	sb_appendf(pp->err, "%s:%d: %s", pp->origin, line, text);
-	pp->failed = 1;
-	return 0;
-}
 
 static const struct profile_key *find_key(const char *section, const char *name)
 {
@@ -356,24 +334,24 @@ static int profile_handler(void *user, const char *section, const char *name, co
 	const char *problem;
 	char    seen_key[128];
 
-	if (pp->failed)
+	if (pp->error.failed)
 		return 0;
 	if (pp->line_too_long)
-		return profile_fail(pp, pp->line_too_long, "line longer than %d characters "
+		return parse_error_set(&pp->error, pp->line_too_long, "line longer than %d characters "
 				    "(continue a pattern on an indented line)", PROFILE_MAX_LINE);
 	if (!known_section(section))
-		return profile_fail(pp, pp->line, "unknown section [%s]", section);
+		return parse_error_set(&pp->error, pp->line, "unknown section [%s]", section);
 	if ((key = find_key(section, name)) == NULL)
-		return profile_fail(pp, pp->line, "unknown key \"%s\" in [%s]", name, section);
+		return parse_error_set(&pp->error, pp->line, "unknown key \"%s\" in [%s]", name, section);
 	snprintf(seen_key, sizeof(seen_key), "%s.%s", key->section, key->name);
 	if (!pp->continuation && strlist_contains_nocase(&pp->seen, seen_key)
 	    && !is_list_type(key->type))
-		return profile_fail(pp, pp->line, "[%s] %s is given twice", section, name);
+		return parse_error_set(&pp->error, pp->line, "[%s] %s is given twice", section, name);
 	strlist_add(&pp->seen, seen_key);
 	if (key->type == PK_NAME)
 		pp->name_line = pp->line;
 	if ((problem = store_value(pp, key, value)) != NULL)
-		return profile_fail(pp, pp->line, "[%s] %s = %s: %s", section, name, value, problem);
+		return parse_error_set(&pp->error, pp->line, "[%s] %s = %s: %s", section, name, value, problem);
 	return 1;
 }
 
@@ -411,16 +389,16 @@ static int profile_check(struct profile_parse *pp)
 	struct ca_profile *p = pp->profile;
 
 	if (p->name == NULL)
-		return profile_fail(pp, pp->line, "[profile] name is required");
+		return parse_error_set(&pp->error, pp->line, "[profile] name is required");
 	if (p->senders.count == 0 && p->link_hosts.count == 0)
-		return profile_fail(pp, pp->line, "[profile] needs senders or link_hosts");
+		return parse_error_set(&pp->error, pp->line, "[profile] needs senders or link_hosts");
 	if (p->approval_link.sources.count && p->link_hosts.count == 0)
-		return profile_fail(pp, pp->line, "[links] approval needs [profile] link_hosts");
+		return parse_error_set(&pp->error, pp->line, "[links] approval needs [profile] link_hosts");
 	if (p->approve_method == PROFILE_APPROVE_FORM_POST && p->approve_post_path == NULL)
-		return profile_fail(pp, pp->line, "[approve] method = form_post needs post_path");
+		return parse_error_set(&pp->error, pp->line, "[approve] method = form_post needs post_path");
 	if (p->approve_method == PROFILE_APPROVE_FORM_POST && p->approve_code_field == NULL
 	    && p->approve_order_field == NULL)
-		return profile_fail(pp, pp->line, "[approve] method = form_post needs fields with {order} or {code}");
+		return parse_error_set(&pp->error, pp->line, "[approve] method = form_post needs fields with {order} or {code}");
 	if (p->dkim_domains.count == 0)
 		strlist_copy(&p->dkim_domains, &p->senders);
 	return 1;
@@ -447,24 +425,24 @@ struct ca_profile *profile_parse(const char *text, const char *origin, struct st
 	int     rc;
 
 	memset(&pp, 0, sizeof(pp));
-	pp.origin = origin;
+	pp.error.origin = origin;
 	pp.next = text;
-	pp.err = err;
+	pp.error.err = err;
 	pp.profile = xcalloc(1, sizeof(*pp.profile));
 	pp.profile->origin = xstrdup(origin);
 	rc = ini_parse_stream(profile_reader, &pp, profile_handler, &pp);
-	if (rc > 0 && !pp.failed)
-		profile_fail(&pp, rc, "syntax error (expected [section], key = value or an indented continuation)");
-	else if (rc < 0 && !pp.failed)
-		profile_fail(&pp, 0, "cannot parse (out of memory)");
-	if (pp.line_too_long && !pp.failed)
-		profile_fail(&pp, pp.line_too_long, "line longer than %d characters", PROFILE_MAX_LINE);
-	if (!pp.failed)
+	if (rc > 0 && !pp.error.failed)
+		parse_error_set(&pp.error, rc, "syntax error (expected [section], key = value or an indented continuation)");
+	else if (rc < 0 && !pp.error.failed)
+		parse_error_set(&pp.error, 0, "cannot parse (out of memory)");
+	if (pp.line_too_long && !pp.error.failed)
+		parse_error_set(&pp.error, pp.line_too_long, "line longer than %d characters", PROFILE_MAX_LINE);
+	if (!pp.error.failed)
 		profile_check(&pp);
-	if (!pp.failed && profile_compile(pp.profile, origin, err) < 0)
-		pp.failed = 1;
+	if (!pp.error.failed && profile_compile(pp.profile, origin, err) < 0)
+		pp.error.failed = 1;
 	strlist_free(&pp.seen);
-	if (pp.failed) {
+	if (pp.error.failed) {
 		profile_free(pp.profile);
 		return NULL;
 	}

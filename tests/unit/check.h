@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "strbuf.h"
+
 static int check_failures;
 
 static void check_report(int ok, const char *name, const char *detail)
@@ -67,6 +69,26 @@ static int check_contains(const char *got, const char *want, const char *name)
 		 got ? got : "(null)", want);
 	check_report(ok, name, detail);
 	return ok;
+}
+
+/* check_read_file - the whole of a fixture file into out; -1 (said on a
+ * "#" line) when it cannot be opened */
+__attribute__((unused))
+static int check_read_file(const char *path, struct strbuf *out)
+{
+	FILE   *fp;
+	char    buf[8192];
+	size_t  n;
+
+	sb_reset(out);
+	if ((fp = fopen(path, "rb")) == NULL) {
+		printf("# cannot open %s\n", path);
+		return -1;
+	}
+	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
+		sb_append(out, buf, n);
+	fclose(fp);
+	return 0;
 }
 
 __attribute__((unused))

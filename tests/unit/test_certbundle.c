@@ -93,22 +93,6 @@ static const struct bundle_case cases[] = {
 	 NULL, "", 0, NULL, "not a ZIP archive", NULL},
 };
 
-static void read_whole(const char *path, struct strbuf *out)
-{
-	FILE   *fp;
-	char    buf[8192];
-	size_t  n;
-
-	sb_reset(out);
-	if ((fp = fopen(path, "rb")) == NULL) {
-		printf("# cannot open %s\n", path);
-		return;
-	}
-	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
-		sb_append(out, buf, n);
-	fclose(fp);
-}
-
 /* pki_pem - the PEM file PKI/NAME.EXT opened as a BIO, or NULL */
 static BIO *pki_pem(const char *name, const char *ext)
 {
@@ -229,7 +213,7 @@ static void run_case(const struct bundle_case *c)
 
 	parse_limits_default(&limits);
 	certbundle_init(&bundle);
-	read_whole(c->path, &data);
+	check_read_file(c->path, &data);
 	if (c->input == TEXT)
 		certbundle_add_text(&bundle, data.data, data.len, "part 1", &limits);
 	else
@@ -279,9 +263,9 @@ static void test_fields(void)
 
 	parse_limits_default(&limits);
 	certbundle_init(&bundle);
-	read_whole(PKI "www-ec.crt", &data);
+	check_read_file(PKI "www-ec.crt", &data);
 	certbundle_add_text(&bundle, data.data, data.len, "part 1", &limits);
-	read_whole(PKI "localhost.crt", &data);
+	check_read_file(PKI "localhost.crt", &data);
 	certbundle_add_text(&bundle, data.data, data.len, "part 2", &limits);
 	if (!check_int((long long) bundle.count, 2, "fields: two certificates"))
 		goto out;
@@ -321,8 +305,8 @@ static void test_duplicates(void)
 
 	parse_limits_default(&limits);
 	certbundle_init(&bundle);
-	read_whole(PARTS "www_example_com.crt", &crt);
-	read_whole(PARTS "www_example_com.zip", &zip);
+	check_read_file(PARTS "www_example_com.crt", &crt);
+	check_read_file(PARTS "www_example_com.zip", &zip);
 	certbundle_add_text(&bundle, crt.data, crt.len, "part 1", &limits);
 	certbundle_add_attachment(&bundle, "a.crt", (const unsigned char *) crt.data, crt.len,
 				  "part 2", &limits);
@@ -346,7 +330,7 @@ static void test_mail_text(void)
 	const char *nl;
 
 	parse_limits_default(&limits);
-	read_whole(PKI "www-ec.crt", &pem);
+	check_read_file(PKI "www-ec.crt", &pem);
 	for (p = pem.data; (nl = strchr(p, '\n')) != NULL; p = nl + 1)
 		sb_appendf(&text, "> %.*s<br>\r\n", (int) (nl - p), p);
 	certbundle_init(&bundle);
@@ -390,7 +374,7 @@ static void test_small_limits(void)
 
 	parse_limits_default(&limits);
 	limits.max_zip_entries = 2;
-	read_whole(PARTS "www_example_com_digicert.zip", &data);
+	check_read_file(PARTS "www_example_com_digicert.zip", &data);
 	certbundle_init(&bundle);
 	certbundle_add_attachment(&bundle, "x.zip", (const unsigned char *) data.data, data.len,
 				  "part 2", &limits);
@@ -400,7 +384,7 @@ static void test_small_limits(void)
 
 	parse_limits_default(&limits);
 	limits.max_attachment_size = 100;
-	read_whole(PARTS "www_example_com.crt", &data);
+	check_read_file(PARTS "www_example_com.crt", &data);
 	certbundle_init(&bundle);
 	certbundle_add_attachment(&bundle, "x.crt", (const unsigned char *) data.data, data.len,
 				  "part 2", &limits);
@@ -411,14 +395,14 @@ static void test_small_limits(void)
 
 	/* The unpacked total is the message's: a second ZIP is not read. */
 	parse_limits_default(&limits);
-	read_whole(PARTS "bomb.zip", &data);
+	check_read_file(PARTS "bomb.zip", &data);
 	certbundle_init(&bundle);
 	certbundle_add_attachment(&bundle, "x.zip", (const unsigned char *) data.data, data.len,
 				  "part 2", &limits);
-	read_whole(PARTS "www_example_com.zip", &data);
+	check_read_file(PARTS "www_example_com.zip", &data);
 	certbundle_add_attachment(&bundle, "y.zip", (const unsigned char *) data.data, data.len,
 				  "part 3", &limits);
-	read_whole(PARTS "www_example_com.crt", &data);
+	check_read_file(PARTS "www_example_com.crt", &data);
 	certbundle_add_attachment(&bundle, "z.crt", (const unsigned char *) data.data, data.len,
 				  "part 4", &limits);
 	check_int((long long) bundle.count, 1, "after a zip bomb: a plain .crt is still read");
@@ -445,7 +429,7 @@ static void test_order_shapes(void)
 	certbundle_init(&bundle);
 	for (i = 0; scrambled[i]; i++) {
 		snprintf(path, sizeof(path), PKI "%s.crt", scrambled[i]);
-		read_whole(path, &data);
+		check_read_file(path, &data);
 		certbundle_add_text(&bundle, data.data, data.len, scrambled[i], &limits);
 	}
 	certbundle_order(&bundle);
@@ -458,7 +442,7 @@ static void test_order_shapes(void)
 	certbundle_init(&bundle);
 	for (i = 0; no_leaf[i]; i++) {
 		snprintf(path, sizeof(path), PKI "%s.crt", no_leaf[i]);
-		read_whole(path, &data);
+		check_read_file(path, &data);
 		certbundle_add_text(&bundle, data.data, data.len, no_leaf[i], &limits);
 	}
 	certbundle_order(&bundle);
@@ -473,7 +457,7 @@ static void test_order_shapes(void)
 	certbundle_add_text(&bundle, data.data, data.len, "impostor", &limits);
 	for (i = 0; look_alike[i]; i++) {
 		snprintf(path, sizeof(path), PKI "%s.crt", look_alike[i]);
-		read_whole(path, &data);
+		check_read_file(path, &data);
 		certbundle_add_text(&bundle, data.data, data.len, look_alike[i], &limits);
 	}
 	certbundle_order(&bundle);

@@ -134,20 +134,6 @@ static const struct expect cases[] = {
 	 "not parsed"},
 };
 
-static int read_file(const char *path, struct strbuf *out)
-{
-	char    buf[8192];
-	size_t  n;
-	FILE   *fp;
-
-	if ((fp = fopen(path, "rb")) == NULL)
-		return -1;
-	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
-		sb_append(out, buf, n);
-	fclose(fp);
-	return 0;
-}
-
 static struct parser *test_parser(const char *authserv_id, int require_dkim, size_t max_size)
 {
 	struct config *cfg = config_defaults();
@@ -171,7 +157,7 @@ static int parse_file(const struct parser *parser, const char *path, struct verd
 	struct strbuf data = STRBUF_INIT;
 
 	verdict_init(v);
-	if (read_file(path, &data) < 0) {
+	if (check_read_file(path, &data) < 0) {
 		check_true(0, path);
 		sb_free(&data);
 		return -1;

@@ -90,22 +90,6 @@ static const struct verify_case cases[] = {
 	 "no certificate to check", NULL},
 };
 
-static void read_whole(const char *path, struct strbuf *out)
-{
-	FILE   *fp;
-	char    buf[8192];
-	size_t  n;
-
-	sb_reset(out);
-	if ((fp = fopen(path, "rb")) == NULL) {
-		printf("# cannot open %s\n", path);
-		return;
-	}
-	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
-		sb_append(out, buf, n);
-	fclose(fp);
-}
-
 /* split - a comma-separated list */
 static void split(const char *text, struct strlist *list)
 {
@@ -131,7 +115,7 @@ static void make_bundle(const char *names, struct certbundle *bundle)
 	split(names, &list);
 	for (i = 0; i < list.count; i++) {
 		snprintf(path, sizeof(path), PKI "%s.crt", list.items[i]);
-		read_whole(path, &data);
+		check_read_file(path, &data);
 		certbundle_add_text(bundle, data.data, data.len, list.items[i], &limits);
 	}
 	certbundle_order(bundle);
@@ -204,7 +188,7 @@ static void pki_pems(const char *names, struct strbuf *out)
 	split(names, &list);
 	for (i = 0; i < list.count; i++) {
 		snprintf(path, sizeof(path), PKI "%s.crt", list.items[i]);
-		read_whole(path, &data);
+		check_read_file(path, &data);
 		sb_append(out, data.data, data.len);
 	}
 	strlist_free(&list);
