@@ -412,11 +412,13 @@ static int config_handler(void *user, const char *section, const char *name,
 	if (cp->error.failed)
 		return 0;
 	if (cp->line_too_long)
-		return parse_error_set(&cp->error, cp->line, "line longer than %d characters", CONFIG_MAX_LINE - 2);
+		return parse_error_set(&cp->error, cp->line, "line longer than %d characters",
+				       CONFIG_MAX_LINE - 2);
 	if ((target_name = target_section_name(section)) != NULL) {
 		if (!valid_target_name(target_name))
-			return parse_error_set(&cp->error, cp->section_line, "bad target name \"%s\" (letters, digits, - _ . only, not starting with .)",
-					   target_name);
+			return parse_error_set(&cp->error, cp->section_line, "bad target name \"%s\" "
+					       "(letters, digits, - _ . only, not starting with .)",
+					       target_name);
 		key = find_key(target_keys, "target", name);
 		base = get_target(cp->cfg, target_name, cp->section_line);
 	} else if (!known_section(section)) {
@@ -429,7 +431,8 @@ static int config_handler(void *user, const char *section, const char *name,
 	if ((repeat = check_repeat(cp, section, name, key->type)) == 0)
 		return 0;
 	if ((problem = store_value(key, base, value, repeat == 2)) != NULL)
-		return parse_error_set(&cp->error, cp->line, "[%s] %s = %s: %s", section, name, value, problem);
+		return parse_error_set(&cp->error, cp->line, "[%s] %s = %s: %s",
+				       section, name, value, problem);
 	return 1;
 }
 
@@ -511,8 +514,9 @@ static int check_targets(struct config_parse *cp)
 
 	for (t = cp->cfg->targets; t; t = t->next)
 		if (!t->cert && !t->fullchain && !t->combined)
-			return parse_error_set(&cp->error, t->line, "[target %s] needs at least one of cert, fullchain, combined",
-					   t->name);
+			return parse_error_set(&cp->error, t->line,
+					       "[target %s] needs at least one of cert, fullchain, combined",
+					       t->name);
 	return 1;
 }
 
@@ -524,8 +528,9 @@ static int check_required(struct config_parse *cp)
 	struct config *cfg = cp->cfg;
 
 	if (cfg->require_dkim && cfg->authserv_id == NULL)
-		return parse_error_set(&cp->error, cp->line, "[milter] authserv_id is required while require_dkim = yes "
-				   "(the name your DKIM verifier writes in Authentication-Results)");
+		return parse_error_set(&cp->error, cp->line,
+				       "[milter] authserv_id is required while require_dkim = yes "
+				       "(the name your DKIM verifier writes in Authentication-Results)");
 	return 1;
 }
 

@@ -338,7 +338,7 @@ static int profile_handler(void *user, const char *section, const char *name, co
 		return 0;
 	if (pp->line_too_long)
 		return parse_error_set(&pp->error, pp->line_too_long, "line longer than %d characters "
-				    "(continue a pattern on an indented line)", PROFILE_MAX_LINE);
+				       "(continue a pattern on an indented line)", PROFILE_MAX_LINE);
 	if (!known_section(section))
 		return parse_error_set(&pp->error, pp->line, "unknown section [%s]", section);
 	if ((key = find_key(section, name)) == NULL)
@@ -351,7 +351,8 @@ static int profile_handler(void *user, const char *section, const char *name, co
 	if (key->type == PK_NAME)
 		pp->name_line = pp->line;
 	if ((problem = store_value(pp, key, value)) != NULL)
-		return parse_error_set(&pp->error, pp->line, "[%s] %s = %s: %s", section, name, value, problem);
+		return parse_error_set(&pp->error, pp->line, "[%s] %s = %s: %s",
+				       section, name, value, problem);
 	return 1;
 }
 
@@ -398,7 +399,8 @@ static int profile_check(struct profile_parse *pp)
 		return parse_error_set(&pp->error, pp->line, "[approve] method = form_post needs post_path");
 	if (p->approve_method == PROFILE_APPROVE_FORM_POST && p->approve_code_field == NULL
 	    && p->approve_order_field == NULL)
-		return parse_error_set(&pp->error, pp->line, "[approve] method = form_post needs fields with {order} or {code}");
+		return parse_error_set(&pp->error, pp->line,
+				       "[approve] method = form_post needs fields with {order} or {code}");
 	if (p->dkim_domains.count == 0)
 		strlist_copy(&p->dkim_domains, &p->senders);
 	return 1;
@@ -432,7 +434,8 @@ struct ca_profile *profile_parse(const char *text, const char *origin, struct st
 	pp.profile->origin = xstrdup(origin);
 	rc = ini_parse_stream(profile_reader, &pp, profile_handler, &pp);
 	if (rc > 0 && !pp.error.failed)
-		parse_error_set(&pp.error, rc, "syntax error (expected [section], key = value or an indented continuation)");
+		parse_error_set(&pp.error, rc,
+				"syntax error (expected [section], key = value or an indented continuation)");
 	else if (rc < 0 && !pp.error.failed)
 		parse_error_set(&pp.error, 0, "cannot parse (out of memory)");
 	if (pp.line_too_long && !pp.error.failed)
