@@ -46,16 +46,6 @@ static int pem_append(struct strbuf *out, X509 *cert)
 	return rc;
 }
 
-/* is_self_issued - the chain is verified: a certificate naming itself as
- * issuer is its trust anchor, and its own signature need not be checked */
-static int is_self_issued(X509 *cert)
-{
-	int     yes = X509_self_signed(cert, 0) == 1;
-
-	ERR_clear_error();
-	return yes;
-}
-
 int chain_write_pem(STACK_OF(X509) *chain, struct strbuf *leaf_pem, struct strbuf *chain_pem)
 {
 	X509   *cert;
@@ -68,7 +58,7 @@ int chain_write_pem(STACK_OF(X509) *chain, struct strbuf *leaf_pem, struct strbu
 		return -1;
 	for (i = 1; i < sk_X509_num(chain); i++) {
 		cert = sk_X509_value(chain, i);
-		if (is_self_issued(cert))
+		if (cert_is_self_issued(cert))	/* the chain is verified */
 			continue;
 		if (pem_append(chain_pem, cert) != 0)
 			return -1;

@@ -73,6 +73,10 @@ void certbundle_order(struct certbundle *bundle);
 
 void certbundle_free(struct certbundle *bundle);
 
+/* chain_order.c: does cert name itself as issuer, key identifiers
+ * agreeing (a root)?  Its signature is not checked. */
+int cert_is_self_issued(X509 *cert);
+
 /* "leaf", "intermediate", "root", "unknown" */
 const char *cert_role_name(enum cert_role role);
 

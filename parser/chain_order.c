@@ -5,6 +5,7 @@
  *	#include "certbundle.h"
  *
  *	void certbundle_order(struct certbundle *bundle)
+ *	int cert_is_self_issued(X509 *cert)
  * DESCRIPTION
  *	certbundle_order() sets each certificate's role and reorders the
  *	bundle: every leaf followed by its issuer, that issuer's issuer and
@@ -24,6 +25,8 @@
  *	Roles: a self-issued certificate (its issuer name is its own
  *	subject, key identifiers agree) is a root; one with
  *	basicConstraints CA:TRUE is an intermediate; anything else is a leaf.
+ *	cert_is_self_issued() is that test for a root, without a signature
+ *	check: 1 or 0.
  * LICENSE
  *	See the README of mailcert.
  */
@@ -63,12 +66,17 @@ static int signed_by(X509 *child, X509 *issuer)
 	return yes;
 }
 
-static enum cert_role role_of(X509 *cert)
+int cert_is_self_issued(X509 *cert)
 {
-	int     self_issued = X509_self_signed(cert, 0) == 1;
+	int     yes = X509_self_signed(cert, 0) == 1;
 
 	ERR_clear_error();
-	if (self_issued)
+	return yes;
+}
+
+static enum cert_role role_of(X509 *cert)
+{
+	if (cert_is_self_issued(cert))
 		return CERT_ROLE_ROOT;
 	if (X509_get_extension_flags(cert) & EXFLAG_CA)
 		return CERT_ROLE_INTERMEDIATE;

@@ -412,6 +412,22 @@ static void test_small_limits(void)
 	sb_free(&data);
 }
 
+/* add_pki_certs - PKI/NAME.crt of each name, as text parts named NAME */
+static void add_pki_certs(struct certbundle *bundle, const char *const *names,
+			  const struct parse_limits *limits)
+{
+	struct strbuf data = STRBUF_INIT;
+	char    path[256];
+	size_t  i;
+
+	for (i = 0; names[i]; i++) {
+		snprintf(path, sizeof(path), PKI "%s.crt", names[i]);
+		check_read_file(path, &data);
+		certbundle_add_text(bundle, data.data, data.len, names[i], limits);
+	}
+	sb_free(&data);
+}
+
 /* test_order_shapes - several leaves, no leaf, look-alike issuers, nothing */
 static void test_order_shapes(void)
 {
@@ -422,16 +438,10 @@ static void test_order_shapes(void)
 	struct certbundle bundle;
 	struct strbuf data = STRBUF_INIT;
 	struct strbuf got = STRBUF_INIT;
-	char    path[256];
-	size_t  i;
 
 	parse_limits_default(&limits);
 	certbundle_init(&bundle);
-	for (i = 0; scrambled[i]; i++) {
-		snprintf(path, sizeof(path), PKI "%s.crt", scrambled[i]);
-		check_read_file(path, &data);
-		certbundle_add_text(&bundle, data.data, data.len, scrambled[i], &limits);
-	}
+	add_pki_certs(&bundle, scrambled, &limits);
 	certbundle_order(&bundle);
 	chain_names(&bundle, "www-rsa,inter1,www-ec,inter2,root", &got);
 	check_str(sb_str(&got), "www-rsa,inter1,www-ec,inter2,root", "two leaves: each with its issuers");
@@ -440,11 +450,7 @@ static void test_order_shapes(void)
 	certbundle_free(&bundle);
 
 	certbundle_init(&bundle);
-	for (i = 0; no_leaf[i]; i++) {
-		snprintf(path, sizeof(path), PKI "%s.crt", no_leaf[i]);
-		check_read_file(path, &data);
-		certbundle_add_text(&bundle, data.data, data.len, no_leaf[i], &limits);
-	}
+	add_pki_certs(&bundle, no_leaf, &limits);
 	certbundle_order(&bundle);
 	chain_names(&bundle, "inter2,inter1,root", &got);
 	check_str(sb_str(&got), "inter2,inter1,root", "no leaf: intermediates in issuer order, root last");
@@ -455,11 +461,7 @@ static void test_order_shapes(void)
 	certbundle_init(&bundle);
 	impostor_pem(&data);
 	certbundle_add_text(&bundle, data.data, data.len, "impostor", &limits);
-	for (i = 0; look_alike[i]; i++) {
-		snprintf(path, sizeof(path), PKI "%s.crt", look_alike[i]);
-		check_read_file(path, &data);
-		certbundle_add_text(&bundle, data.data, data.len, look_alike[i], &limits);
-	}
+	add_pki_certs(&bundle, look_alike, &limits);
 	certbundle_order(&bundle);
 	chain_names(&bundle, "www-rsa,inter1,root", &got);
 	check_str(sb_str(&got), "www-rsa,inter1,?,root",

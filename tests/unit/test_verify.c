@@ -26,11 +26,11 @@
 #define TRUST_DIR	PKI "trust"
 
 /* 2027-01-01 00:00:00 UTC: inside every valid certificate's life. */
+#define NOW_2027	((time_t) 1798761600)
+
 /* A chain out-parameter the function under test did not set. */
 static char chain_not_set;
 #define CHAIN_NOT_SET	((STACK_OF(X509) *) &chain_not_set)
-
-#define NOW_2027	((time_t) 1798761600)
 
 struct verify_case {
 	const char *name;
@@ -309,7 +309,8 @@ static void test_verified_chain_from_store(void)
 	/* A trust store holding root and inter1; the mail has the leaf only. */
 	make_bundle("www-rsa", &bundle);
 	pki_pems("root,inter1", &want);
-	if (write_temp_file(sb_str(&want), trust, sizeof(trust)) == 0) {
+	if (check_true(write_temp_file(sb_str(&want), trust, sizeof(trust)) == 0,
+		       "a trust store of root and inter1 is written")) {
 		sb_reset(&why);
 		if (!check_int(cert_verify_chain(&bundle, &bundle.certs[0], trust, NOW_2027, &chain,
 						 &why), 0, "leaf alone verifies with inter1 in the store"))
