@@ -19,19 +19,22 @@ DATADIR	= $(PREFIX)/share/mailcert
 UNITDIR	?= /lib/systemd/system
 
 CC	?= cc
+VERSION	= 0.3.0
 PKGS	= gmime-3.0 openssl libpcre2-8 sqlite3 libarchive inih jansson libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN	= -Wall -Wextra -Werror -Wno-unused-parameter
-INCS	= -Ilib -Istore -Iparser -Iinstaller -Ibuild/gen
+INCS	= -Ilib -Istore -Iparser -Icert -Iprofile -Iintake -Iinstaller -Iapprover -Ibuild/gen
 CFLAGS	?= -O2 -g
-ALL_CFLAGS = -std=gnu11 $(CFLAGS) $(WARN) $(INCS) $(PKG_CFLAGS) -DSYSCONFDIR='"$(SYSCONFDIR)"'
+ALL_CFLAGS = -std=gnu11 $(CFLAGS) $(WARN) $(INCS) $(PKG_CFLAGS) -DSYSCONFDIR='"$(SYSCONFDIR)"' \
+	-DMAILCERT_VERSION='"$(VERSION)"'
 LIBS	= $(PKG_LIBS) -lpthread
 SAN	= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 B	= build
 GEN_SRCS = $(B)/gen/profiles_builtin.c
-CORE_SRCS = $(wildcard lib/*.c store/*.c parser/*.c installer/*.c)
+CORE_SRCS = $(wildcard lib/*.c store/*.c parser/*.c cert/*.c profile/*.c intake/*.c \
+	installer/*.c approver/*.c)
 MILTER_SRCS = $(wildcard milter/*.c)
 CLI_SRCS = $(wildcard cli/*.c)
 UNIT_SRCS = $(wildcard tests/unit/test_*.c)

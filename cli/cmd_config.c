@@ -4,59 +4,271 @@
  * SYNOPSIS
  *	int cmd_check_config(struct cli *cli, int argc, char **argv)
  * DESCRIPTION
- *	Loads the configuration and checks what can be checked without
- *	changing anything: every key (config_load), the CA profiles compile
- *	(built-in and [ca] profiles), the CA trust store is readable, every
- *	target's commands are executable programs.  Prints
- *	"FILE: ok" and exits 0, or names what is wrong and exits 1.
+ *	Loads the configuration and checks, without changing anything,
+ *	what a new administrator trips over:
+ *
+ *	every key (config_load()); the CA profiles compile; the trust store
+ *	is readable; [notify] sendmail and every target's test and reload
+ *	commands are executable programs; every target's files have an
+ *	existing directory, and its owner, group and run_as exist; the users
+ *	of the roles exist and are not root; the milter's user can read the
+ *	configuration (a reload after it dropped privileges reads it again)
+ *	and can reach its socket, spool and ledger directories; the
+ *	approver's and installer's socket directories exist.
+ *
+ *	Then, when the order book can be read, which open orders use which
+ *	target (two on one target would overwrite each other).
+ *
+ *	Prints each problem as "mailcert: WHAT" and "FILE: ok" when there is
+ *	none; exits 0 or 1.
+ * LICENSE
+ *	See the README of mailcert.
  */
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "parser.h"
 
-static int check_profiles(const struct config *cfg)
+/* One check-config run. */
+struct check {
+	const struct config *cfg;
+	int     problems;
+};
+
+static void problem(struct check *c, const char *fmt, const char *a, const char *b, const char *d)
+{
+	fputs("mailcert: ", stderr);
+	fprintf(stderr, fmt, a, b, d);
+	fputc('\n', stderr);
+	c->problems++;
+}
+
+static void check_profiles(struct check *c)
 {
 	struct strbuf err = STRBUF_INIT;
 	struct parser *parser;
 
-	if ((parser = parser_new(cfg, &err)) == NULL) {
-		cli_error("%s", sb_str(&err));
-		sb_free(&err);
-		return 1;
-	}
+	if ((parser = parser_new(c->cfg, &err)) == NULL)
+		problem(c, "%s%s%s", sb_str(&err), "", "");
 	parser_free(parser);
-	return 0;
+	sb_free(&err);
 }
 
-static int check_command(const char *target, const char *what, const struct strlist *argv)
+static void check_program(struct check *c, const char *where, const char *what, const char *path)
 {
-	if (argv->count == 0)
-		return 0;
-	if (access(argv->items[0], X_OK) != 0)
-		return cli_error("[target %s] %s: %s is not an executable program: %m",
-				 target, what, argv->items[0]);
-	return 0;
+	if (path && access(path, X_OK) != 0)
+		problem(c, "%s %s: %s is not an executable program", where, what, path);
+}
+
+static void check_dir_of(struct check *c, const char *where, const char *path)
+{
+	char   *dir;
+	char   *slash;
+	struct stat st;
+
+	if (path == NULL)
+		return;
+	dir = strdup(path);
+	if (dir && (slash = strrchr(dir, '/')) != NULL) {
+		*(slash == dir ? slash + 1 : slash) = 0;
+		if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+			problem(c, "%s: the directory %s of %s does not exist", where, dir, path);
+	}
+	free(dir);
+}
+
+static void check_targets(struct check *c)
+{
+	const struct target_config *t;
+	char    where[128];
+
+	for (t = c->cfg->targets; t; t = t->next) {
+		snprintf(where, sizeof(where), "[target %s]", t->name);
+		if (t->test_command.count)
+			check_program(c, where, "test_command", t->test_command.items[0]);
+		if (t->reload_command.count)
+			check_program(c, where, "reload_command", t->reload_command.items[0]);
+		check_dir_of(c, where, t->cert);
+		check_dir_of(c, where, t->chain);
+		check_dir_of(c, where, t->fullchain);
+		check_dir_of(c, where, t->key);
+		check_dir_of(c, where, t->combined);
+		if (t->owner && getpwnam(t->owner) == NULL)
+			problem(c, "%s owner %s: no such user%s", where, t->owner, "");
+		if (t->run_as && getpwnam(t->run_as) == NULL)
+			problem(c, "%s run_as %s: no such user%s", where, t->run_as, "");
+		if (t->group && getgrnam(t->group) == NULL)
+			problem(c, "%s group %s: no such group%s", where, t->group, "");
+	}
+}
+
+/* can_as - may user do mode (R_OK, X_OK) on path?  Asked as the user. */
+
+static int can_as(const struct passwd *pw, const char *path, int mode)
+{
+	pid_t   pid;
+	int     status;
+
+	if (geteuid() != 0 || pw->pw_uid == geteuid())
+		return access(path, mode) == 0;
+	if ((pid = fork()) < 0)
+		return 1;			/* cannot tell */
+	if (pid == 0) {
+		if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0
+		    || setuid(pw->pw_uid) < 0)
+			_exit(2);
+		_exit(access(path, mode) == 0 ? 0 : 1);
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+static void check_role_user(struct check *c, const char *key, const char *name,
+			    struct passwd *out)
+{
+	struct passwd *pw = getpwnam(name);
+
+	memset(out, 0, sizeof(*out));
+	if (pw == NULL) {
+		problem(c, "%s %s: no such user (adduser --system %s)", key, name, name);
+		return;
+	}
+	if (pw->pw_uid == 0)
+		problem(c, "%s %s is root: a role that reads mail from strangers never runs as root%s",
+			key, name, "");
+	*out = *pw;
+	out->pw_name = strdup(pw->pw_name);
+}
+
+static void parent_of(const char *path, char *dir, size_t len)
+{
+	char   *slash;
+
+	snprintf(dir, len, "%s", path);
+	if ((slash = strrchr(dir, '/')) != NULL)
+		*(slash == dir ? slash + 1 : slash) = 0;
+}
+
+static void check_milter_user(struct check *c)
+{
+	const struct config *cfg = c->cfg;
+	struct passwd pw;
+	char    dir[4096];
+	const char *sock = strncmp(cfg->milter_socket, "unix:", 5) == 0 ? cfg->milter_socket + 5
+	    : strncmp(cfg->milter_socket, "local:", 6) == 0 ? cfg->milter_socket + 6 : NULL;
+
+	check_role_user(c, "[milter] user", cfg->milter_user, &pw);
+	if (pw.pw_name == NULL)
+		return;
+	if (!can_as(&pw, cfg->path, R_OK))
+		problem(c, "%s cannot read %s: a reload (systemctl reload mailcert-milter) would fail "
+			"(chgrp %s it, mode 0640)", pw.pw_name, cfg->path, pw.pw_name);
+	if (sock) {
+		parent_of(sock, dir, sizeof(dir));
+		if (!can_as(&pw, dir, W_OK | X_OK))
+			problem(c, "%s cannot make its socket in %s (that directory must be the milter "
+				"user's; %s)", pw.pw_name, dir, "systemd: RuntimeDirectory=mailcert/milter");
+	}
+	parent_of(cfg->ledger_path, dir, sizeof(dir));
+	if (!can_as(&pw, dir, W_OK | X_OK))
+		problem(c, "%s cannot write its ledger directory %s%s", pw.pw_name, dir, "");
+	if (!can_as(&pw, cfg->orders_path, R_OK) && access(cfg->orders_path, F_OK) == 0)
+		problem(c, "%s cannot read the order book %s%s", pw.pw_name, cfg->orders_path, "");
+	free(pw.pw_name);
+}
+
+static void check_socket_dirs(struct check *c)
+{
+	char    dir[4096];
+	struct stat st;
+
+	parent_of(c->cfg->wake_socket, dir, sizeof(dir));
+	if (stat(dir, &st) != 0)
+		problem(c, "[installer] wake_socket: the directory %s does not exist (the installer's "
+			"unit makes it: RuntimeDirectory=mailcert/installer)%s%s", dir, "", "");
+	parent_of(c->cfg->approve_wake_socket, dir, sizeof(dir));
+	if (stat(dir, &st) != 0)
+		problem(c, "[approve] wake_socket: the directory %s does not exist (the approver's "
+			"unit makes it: RuntimeDirectory=mailcert/approver)%s%s", dir, "", "");
+}
+
+/* report_targets - which open orders use which target (when the book reads) */
+
+static void report_targets(struct cli *cli, struct check *c)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct ledger_location where;
+	struct ledger *book;
+	const struct target_config *t;
+	struct order *orders;
+	size_t  count;
+	size_t  i;
+
+	where.intake_path = cli->cfg->ledger_path;
+	where.book_path = cli->cfg->orders_path;
+	where.url = cli->cfg->ledger_url;
+	where.busy_timeout_ms = cli->cfg->busy_timeout_ms;
+	if (access(cli->cfg->orders_path, R_OK) != 0 || ledger_open(&where, LEDGER_ROLE_BOOK, &book, &err) < 0) {
+		sb_free(&err);
+		return;
+	}
+	for (t = cli->cfg->targets; t; t = t->next) {
+		if (book_open_orders_on_target(book, t->name, 0, &orders, &count) < 0)
+			break;
+		printf("target %-20s", t->name);
+		for (i = 0; i < count; i++)
+			printf("%s order %lld (%s)", i ? "," : "", orders[i].id, orders[i].domain);
+		printf("%s\n", count ? "" : " no open order");
+		if (count > 1)
+			problem(c, "target %s: %s open orders share it; the second install overwrites the "
+				"first's files%s", t->name, count == 2 ? "two" : "several", "");
+		orders_free(orders, count);
+	}
+	ledger_close(book);
 }
 
 int cmd_check_config(struct cli *cli, int argc, char **argv)
 {
-	const struct target_config *t;
-	int rc = 0;
+	static const struct option options[] = {
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct check c;
+	struct passwd pw;
+	int     ch;
+	int     rc;
 
-	if (argc != 1)
-		return cli_usage(cli_find_command("check-config", NULL));
+	while ((ch = getopt_long(argc, argv, "h", options, NULL)) != -1)
+		if (cli_common_option(cli, ch, &rc))
+			return rc;
+	if (optind != argc)
+		return cli_usage_error(cli, "unexpected argument \"%s\"", argv[optind]);
 	if (cli_load_config(cli) < 0)
 		return 1;
-	rc |= check_profiles(cli->cfg);
+	memset(&c, 0, sizeof(c));
+	c.cfg = cli->cfg;
+	check_profiles(&c);
 	if (access(cli->cfg->trust_store, R_OK) != 0)
-		rc = cli_error("[ca] trust_store %s: cannot read it: %m", cli->cfg->trust_store);
-	for (t = cli->cfg->targets; t; t = t->next) {
-		rc |= check_command(t->name, "test_command", &t->test_command);
-		rc |= check_command(t->name, "reload_command", &t->reload_command);
-	}
-	if (rc == 0)
+		problem(&c, "[ca] trust_store %s: cannot read it: %s%s", cli->cfg->trust_store,
+			strerror(errno), "");
+	check_program(&c, "[notify]", "sendmail", cli->cfg->notify_sendmail);
+	check_targets(&c);
+	check_milter_user(&c);
+	check_role_user(&c, "[approve] user", cli->cfg->approve_user, &pw);
+	free(pw.pw_name);
+	check_socket_dirs(&c);
+	report_targets(cli, &c);
+	if (c.problems == 0)
 		printf("%s: ok\n", cli->cfg->path);
-	return rc ? 1 : 0;
+	return c.problems ? 1 : 0;
 }

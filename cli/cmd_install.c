@@ -1,42 +1,55 @@
 /*
  * NAME
- *	cmd_install - mailcert install --pending | --watch
+ *	cmd_install - mailcert install, install-requests, expiring
  * SYNOPSIS
  *	int cmd_install(struct cli *cli, int argc, char **argv)
+ *	int cmd_install_requests(struct cli *cli, int argc, char **argv)
+ *	int cmd_expiring(struct cli *cli, int argc, char **argv)
  * DESCRIPTION
- *	--pending runs the install jobs that are due once (installer_loop.c)
- *	and exits: status 0 when every job run was installed (or there was
- *	none), 1 when one was not or the ledger failed.  Standard output
- *	says "N job(s) run, M not installed"; what happened to each job is
- *	logged on standard error and recorded as events of its order.
+ *	install --pending takes the intake's new install requests and runs
+ *	the due install jobs once (installer_loop.c): status 0 when every job
+ *	run was installed (or there was none), 1 when one was not or the
+ *	ledger failed; standard output says "N job(s) run, M not installed".
+ *	install --watch is the installer daemon.  Both are root's, open only
+ *	the order book, and log where [log] to says (stderr by default).
  *
- *	--watch is the daemon: it waits for the milter's wake-up datagram on
- *	[installer] wake_socket, polling every [installer] poll_interval
- *	seconds, until SIGTERM, and on every pass also performs the due
- *	approval actions ([approve] mode), for which it loads the CA
- *	profiles.
+ *	install-requests is the installer's unprivileged helper: as [milter]
+ *	user, with both stores read-only, it prints the install requests
+ *	above --after as JSON lines (install_requests.c).
+ *
+ *	expiring lists what expires within --days (default 30): every
+ *	target's certificate as its files hold it, and every order's newest
+ *	certificate (expiry.c), soonest first, with the days left; --json
+ *	as a list.  It exits 0 when none expires within the days, 1 when
+ *	some do, 2 when one has expired, as monitoring plugins do; 3 when it
+ *	could not tell.
+ * LICENSE
+ *	See the README of mailcert.
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "cli.h"
 #include "install.h"
-#include "parser.h"
+#include "json_text.h"
+#include "msg.h"
+#include "mymalloc.h"
 
-static int run_watch(struct cli *cli)
+#define EXPIRING_DAYS	30
+#define EXIT_UNKNOWN	3
+
+static int open_installer_log(struct cli *cli, int daemon)
 {
-	struct strbuf err = STRBUF_INIT;
-	struct parser *parser;
-	int rc;
+	struct strbuf why = STRBUF_INIT;
+	const char *dest = cli->cfg->log_to ? cli->cfg->log_to : daemon ? MSG_TO_STDERR : NULL;
+	int     rc = 0;
 
-	if ((parser = parser_new(cli->cfg, &err)) == NULL) {
-		rc = cli_error("%s", sb_str(&err));
-		sb_free(&err);
-		return rc;
-	}
-	rc = install_watch(cli->ledger, cli->cfg, parser);
-	parser_free(parser);
+	if (dest && msg_open("mailcert-installer", dest, &why) < 0)
+		rc = cli_error("%s", sb_str(&why));
+	sb_free(&why);
 	return rc;
 }
 
@@ -45,30 +58,184 @@ int cmd_install(struct cli *cli, int argc, char **argv)
 	static const struct option options[] = {
 		{"pending", no_argument, NULL, 'p'},
 		{"watch", no_argument, NULL, 'w'},
+		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	long long next_due = 0;
 	int     pending = 0;
 	int     watch = 0;
 	int     failed = 0;
-	int     ran;
+	int     ran = 0;
 	int     ch;
+	int     rc;
 
-	while ((ch = getopt_long(argc, argv, "", options, NULL)) != -1) {
-		switch (ch) {
-		case 'p': pending = 1; break;
-		case 'w': watch = 1; break;
-		default: return cli_usage(cli_find_command("install", NULL));
-		}
+	while ((ch = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		if (ch == 'p')
+			pending = 1;
+		else if (ch == 'w')
+			watch = 1;
+		else if (cli_common_option(cli, ch, &rc))
+			return rc;
 	}
 	if (optind != argc || pending + watch != 1)
-		return cli_usage(cli_find_command("install", NULL));
-	if (cli_open_ledger(cli) < 0)
+		return cli_usage_error(cli, "give exactly one of --pending and --watch");
+	if (cli_open_ledger(cli) < 0 || open_installer_log(cli, watch) != 0)
 		return 1;
 	if (watch)
-		return run_watch(cli);
-	if ((ran = install_run_due(cli->ledger, cli->cfg, time(NULL), &failed, &next_due)) < 0)
+		return install_watch(cli->ledger, cli->cfg, cli->self);
+	if (install_pending(cli->ledger, cli->cfg, cli->self, &ran, &failed) < 0)
 		return 1;
 	printf("%d job(s) run, %d not installed\n", ran, failed);
 	return failed ? 1 : 0;
+}
+
+int cmd_install_requests(struct cli *cli, int argc, char **argv)
+{
+	static const struct option options[] = {
+		{"after", required_argument, NULL, 'a'},
+		{"max", required_argument, NULL, 'm'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	long long after = -1;
+	long long max = INSTALL_REQUESTS_BATCH;
+	int     ch;
+	int     rc;
+
+	while ((ch = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		if (ch == 'a' && (after = cli_parse_number(optarg, 0)) < 0)
+			return cli_usage_error(cli, "--after %s: not a request id", optarg);
+		else if (ch == 'm' && (max = cli_parse_id(optarg)) < 0)
+			return cli_usage_error(cli, "--max %s: not a positive number", optarg);
+		else if (ch != 'a' && ch != 'm' && cli_common_option(cli, ch, &rc))
+			return rc;
+	}
+	if (optind != argc || after < 0)
+		return cli_usage_error(cli, "--after is required");
+	if (cli_open_ledger(cli) < 0)
+		return 1;
+	return install_requests_export(cli->ledger, after, (size_t) max) < 0 ? 1 : 0;
+}
+
+/* expiring ------------------------------------------------------------------ */
+
+struct soon {
+	long long order_id;
+	char   *target;
+	char    sha256[65];
+	char   *names;
+	char   *source;
+	long long not_after;
+	long long days_left;
+	char   *contact;
+};
+
+struct soon_list {
+	struct soon *items;
+	size_t  count;
+	long long within;
+};
+
+static int collect_soon(void *ctx, const struct expiry_item *item)
+{
+	struct soon_list *l = ctx;
+	struct soon *s;
+
+	if (item->days_left > l->within)
+		return 0;
+	l->items = xrealloc(l->items, (l->count + 1) * sizeof(*l->items));
+	s = &l->items[l->count++];
+	s->order_id = item->order_id;
+	s->target = item->target ? xstrdup(item->target) : NULL;
+	memcpy(s->sha256, item->sha256, sizeof(s->sha256));
+	s->names = xstrdup(item->names);
+	s->source = xstrdup(item->source);
+	s->not_after = item->not_after;
+	s->days_left = item->days_left;
+	s->contact = xstrdup(item->contact);
+	return 0;
+}
+
+static int soonest_first(const void *a, const void *b)
+{
+	const struct soon *x = a;
+	const struct soon *y = b;
+
+	return x->not_after < y->not_after ? -1 : x->not_after > y->not_after;
+}
+
+static json_t *soon_to_json(const struct soon *s)
+{
+	json_t *obj = json_object();
+
+	json_object_set_new(obj, "order_id", s->order_id ? json_integer(s->order_id) : json_null());
+	json_object_set_new(obj, "target", json_text(s->target));
+	json_object_set_new(obj, "source", json_text(s->source));
+	json_object_set_new(obj, "names", json_text(s->names));
+	json_object_set_new(obj, "sha256", json_text(s->sha256));
+	json_object_set_new(obj, "not_after", json_time(s->not_after));
+	json_object_set_new(obj, "days_left", json_integer(s->days_left));
+	json_object_set_new(obj, "contact", json_text(s->contact));
+	return obj;
+}
+
+int cmd_expiring(struct cli *cli, int argc, char **argv)
+{
+	static const struct option options[] = {
+		{"days", required_argument, NULL, 'd'},
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct soon_list l = {NULL, 0, EXPIRING_DAYS};
+	json_t *array;
+	char    when[32];
+	int     json = 0;
+	int     worst = 0;
+	int     ch;
+	int     rc;
+	size_t  i;
+
+	while ((ch = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		if (ch == 'd' && (l.within = cli_parse_number(optarg, 0)) < 0)
+			return cli_usage_error(cli, "--days %s: not a number of days", optarg);
+		else if (ch == 'j')
+			json = 1;
+		else if (ch != 'd' && cli_common_option(cli, ch, &rc))
+			return rc;
+	}
+	if (optind != argc)
+		return cli_usage_error(cli, "unexpected argument \"%s\"", argv[optind]);
+	if (cli_open_ledger(cli) < 0)
+		return EXIT_UNKNOWN;
+	if (expiry_each(cli->ledger, cli->cfg, time(NULL), collect_soon, &l) < 0) {
+		cli_error("%s", ledger_error(cli->ledger));
+		return EXIT_UNKNOWN;
+	}
+	qsort(l.items, l.count, sizeof(*l.items), soonest_first);
+	array = json ? json_array() : NULL;
+	if (!json)
+		printf("%-6s %-10s %-22s %-30s %s\n", "LEFT", "ORDER", "EXPIRES", "NAMES", "WHERE");
+	for (i = 0; i < l.count; i++) {
+		struct soon *s = &l.items[i];
+		char    order[24];
+
+		worst = s->days_left < 0 ? 2 : worst > 1 ? worst : 1;
+		if (s->order_id)
+			snprintf(order, sizeof(order), "%lld", s->order_id);
+		else
+			snprintf(order, sizeof(order), "-");
+		if (json)
+			json_array_append_new(array, soon_to_json(s));
+		else
+			cli_printf("%-6lld %-10s %-22s %-30s %s\n", s->days_left, order,
+				   cli_time(s->not_after, when, sizeof(when)), s->names, s->source);
+		free(s->target);
+		free(s->names);
+		free(s->source);
+		free(s->contact);
+	}
+	free(l.items);
+	if (json)
+		cli_print_json(array);
+	return worst;
 }

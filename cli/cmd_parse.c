@@ -49,31 +49,39 @@ static int read_message(const char *path, size_t limit, struct strbuf *data)
 
 static void print_verdict(const struct verdict *v)
 {
-	char from[32];
-	char until[32];
-	size_t i;
+	char    from[32];
+	char    until[32];
+	size_t  i;
 
-	printf("kind:          %s\n", verdict_kind_name(v->kind));
-	printf("ca:            %s\n", v->ca ? v->ca : "-");
-	printf("authenticated: %s\n", v->authenticated ? "yes" : "no");
+	cli_printf("kind:          %s\n", verdict_kind_name(v->kind));
+	cli_printf("ca:            %s\n", v->ca ? v->ca : "-");
+	cli_printf("authenticated: %s\n", v->authenticated ? "yes" : "no");
+	if (v->ambiguous)
+		cli_printf("ambiguous:     yes (recorded, never acted on)\n");
 	if (v->limit_hit)
-		printf("limit reached: %s\n", v->limit_hit);
+		cli_printf("limit reached: %s\n", v->limit_hit);
+	if (v->subject)
+		cli_printf("subject:       %s\n", v->subject);
+	if (v->from)
+		cli_printf("from:          %s\n", v->from);
 	if (v->kind == VERDICT_APPROVAL) {
-		printf("link:          %s\n", v->link ? v->link : "-");
-		printf("code:          %s\n", v->code ? v->code : "-");
-		printf("CA order:      %s\n", v->ca_order ? v->ca_order : "-");
-		printf("domain:        %s\n", v->domain ? v->domain : "-");
+		cli_printf("link:          %s\n", v->link ? v->link : "-");
+		cli_printf("code:          %s\n", v->code ? v->code : "-");
+	}
+	if (v->kind == VERDICT_APPROVAL || v->kind == VERDICT_DECLINE || v->kind == VERDICT_NOTICE) {
+		cli_printf("CA order:      %s\n", v->ca_order ? v->ca_order : "-");
+		cli_printf("domain:        %s\n", v->domain ? v->domain : "-");
 	}
 	for (i = 0; i < v->certs.count; i++) {
 		const struct cert_found *c = &v->certs.certs[i];
 
-		printf("certificate %zu: %s %s\n  issuer %s\n  valid %s to %s\n  sha256 %s\n", i + 1,
-		       cert_role_name(c->role), c->subject, c->issuer,
-		       cli_time(c->not_before, from, sizeof(from)),
-		       cli_time(c->not_after, until, sizeof(until)), c->sha256);
+		cli_printf("certificate %zu: %s %s\n  issuer %s\n  valid %s to %s\n  sha256 %s\n", i + 1,
+			   cert_role_name(c->role), c->subject, c->issuer,
+			   cli_time(c->not_before, from, sizeof(from)),
+			   cli_time(c->not_after, until, sizeof(until)), c->sha256);
 	}
 	for (i = 0; i < v->reasons.count; i++)
-		printf("reason:        %s\n", v->reasons.items[i]);
+		cli_printf("reason:        %s\n", v->reasons.items[i]);
 }
 
 static int load_parse_config(struct cli *cli)
@@ -89,6 +97,7 @@ int cmd_parse(struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {
 		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	struct strbuf data = STRBUF_INIT;
@@ -99,13 +108,14 @@ int cmd_parse(struct cli *cli, int argc, char **argv)
 	int ch;
 	int rc;
 
-	while ((ch = getopt_long(argc, argv, "", options, NULL)) != -1) {
-		if (ch != 'j')
-			return cli_usage(cli_find_command("parse", NULL));
-		json = 1;
+	while ((ch = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		if (ch == 'j')
+			json = 1;
+		else if (cli_common_option(cli, ch, &rc))
+			return rc;
 	}
 	if (optind + 1 != argc)
-		return cli_usage(cli_find_command("parse", NULL));
+		return cli_usage_error(cli, "give one FILE.eml, or - for standard input");
 	if (load_parse_config(cli) < 0)
 		return 1;
 	if ((parser = parser_new(cli->cfg, &err)) == NULL) {

@@ -6,99 +6,173 @@
  *	int cmd_show(struct cli *cli, int argc, char **argv)
  *	int cmd_ledger(struct cli *cli, int argc, char **argv)
  * DESCRIPTION
- *	orders: one line per order (id, domain, CA, state, last change).
- *	show: one order with its latest approval, certificate, install job
- *	and its events.  ledger: the event log, newest last, of every order
- *	or of one.  Each prints a readable table, or JSON with --json.
- *	None of them writes to the ledger.
+ *	orders: one line per order, newest first (id, domain, CA, state,
+ *	expiry with the days left, last change), filtered by --state,
+ *	--domain (the name or a parent of one of its names), --expiring DAYS
+ *	(the newest certificate expires within DAYS) and cut at --limit.
+ *	show: one order with its approval, certificate, install job, its
+ *	predecessor and successor and its events.  ledger: the events of
+ *	both stores, oldest first, of every order or of one.
+ *
+ *	Each prints a readable table, with everything that came from a mail
+ *	escaped for the terminal (cli_put), or JSON with --json; a list is
+ *	written one element at a time, so a million orders take constant
+ *	memory.  They run as [milter] user with both stores read-only.
+ * LICENSE
+ *	See the README of mailcert.
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
+#include "json_text.h"
 
+#define DAY	86400
+
+/* The options of the three commands. */
 struct show_options {
 	int     json;
 	long long order_id;
-	const char *id_arg;
+	long long limit;
+	struct order_filter filter;
 };
 
-/* parse_show_options - --json, --order ID (with_order) and one ID
- * operand (with_id); -1 on a usage error */
-
-static int parse_show_options(int argc, char **argv, int with_order, int with_id,
-			              struct show_options *opts)
+static int parse_options(struct cli *cli, int argc, char **argv, const char *allowed,
+			 struct show_options *opts, int *rc)
 {
 	static const struct option options[] = {
 		{"json", no_argument, NULL, 'j'},
 		{"order", required_argument, NULL, 'o'},
+		{"limit", required_argument, NULL, 'n'},
+		{"state", required_argument, NULL, 's'},
+		{"domain", required_argument, NULL, 'd'},
+		{"expiring", required_argument, NULL, 'e'},
+		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	int ch;
+	long long days;
+	int     ch;
 
 	memset(opts, 0, sizeof(*opts));
-	while ((ch = getopt_long(argc, argv, "", options, NULL)) != -1) {
-		if (ch == 'j')
-			opts->json = 1;
-		else if (ch == 'o' && with_order)
-			opts->id_arg = optarg;
-		else
+	opts->filter.any_state = 1;
+	while ((ch = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		if (ch != 'h' && ch != '?' && strchr(allowed, ch) == NULL)
+			ch = '?';
+		switch (ch) {
+		case 'j': opts->json = 1; break;
+		case 'o':
+			if ((opts->order_id = cli_parse_id(optarg)) < 0)
+				return *rc = cli_usage_error(cli, "--order %s: not an order id", optarg), -1;
+			break;
+		case 'n':
+			if ((opts->limit = cli_parse_id(optarg)) < 0)
+				return *rc = cli_usage_error(cli, "--limit %s: not a positive number", optarg), -1;
+			opts->filter.limit = opts->limit;
+			break;
+		case 's':
+			if (order_state_from_name(optarg, &opts->filter.state) < 0)
+				return *rc = cli_usage_error(cli, "--state %s: no such state", optarg), -1;
+			opts->filter.any_state = 0;
+			break;
+		case 'd':
+			opts->filter.domain = optarg;
+			break;
+		case 'e':
+			if ((days = cli_parse_number(optarg, 0)) < 0)
+				return *rc = cli_usage_error(cli, "--expiring %s: not a number of days", optarg), -1;
+			opts->filter.expiring_before = (long long) time(NULL) + days * DAY;
+			break;
+		default:
+			cli_common_option(cli, ch, rc);
 			return -1;
-	}
-	if (with_id) {
-		if (optind + 1 != argc)
-			return -1;
-		opts->id_arg = argv[optind];
-	} else if (optind != argc) {
-		return -1;
-	}
-	if (opts->id_arg && (opts->order_id = cli_parse_id(opts->id_arg)) < 0) {
-		fprintf(stderr, "mailcert: \"%s\" is not an order id\n", opts->id_arg);
-		return -1;
+		}
 	}
 	return 0;
 }
 
-static void print_orders_table(const struct order *orders, size_t count)
+static void expiry_text(long long expires_at, char *buf, size_t len)
 {
-	char when[32];
-	size_t i;
+	long long left;
 
-	printf("%-5s %-32s %-12s %-18s %s\n", "ID", "DOMAIN", "CA", "STATE", "CHANGED");
-	for (i = 0; i < count; i++)
-		printf("%-5lld %-32s %-12s %-18s %s\n", orders[i].id, orders[i].domain, orders[i].ca,
-		       order_state_name(orders[i].state), cli_time(orders[i].updated_at, when, sizeof(when)));
+	if (expires_at == 0) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	left = expires_at - (long long) time(NULL);
+	cli_time(expires_at, buf, len);
+	snprintf(buf + 10, len - 10, " (%lld d)", left >= 0 ? left / DAY : -((-left + DAY - 1) / DAY));
+}
+
+/* Streaming output ------------------------------------------------------- */
+
+struct printing {
+	int     json;
+	int     first;
+};
+
+static void json_element(struct printing *p, json_t *value)
+{
+	char   *text = json_dumps(value, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+	json_decref(value);
+	if (text == NULL)
+		return;
+	fputs(p->first ? "[\n" : ",\n", stdout);
+	fputs(text, stdout);
+	free(text);
+	p->first = 0;
+}
+
+static void json_end(struct printing *p)
+{
+	fputs(p->first ? "[]\n" : "\n]\n", stdout);
+}
+
+static int print_order(void *ctx, const struct order *o)
+{
+	struct printing *p = ctx;
+	char    expires[48];
+	char    when[32];
+
+	if (p->json) {
+		json_element(p, order_to_json(o));
+		return 0;
+	}
+	expiry_text(o->expires_at, expires, sizeof(expires));
+	cli_printf("%-6lld %-32s %-10s %-18s %-18s %s\n", o->id, o->domain, o->ca,
+		   order_state_name(o->state), expires, cli_time(o->updated_at, when, sizeof(when)));
+	return 0;
 }
 
 int cmd_orders(struct cli *cli, int argc, char **argv)
 {
 	struct show_options opts;
-	struct order *orders;
-	size_t count;
-	size_t i;
-	json_t *array;
+	struct printing p = {0, 1};
+	int     rc;
 
-	if (parse_show_options(argc, argv, 0, 0, &opts) < 0)
-		return cli_usage(cli_find_command("orders", NULL));
+	if (parse_options(cli, argc, argv, "jnsde", &opts, &rc) < 0)
+		return rc;
+	if (optind != argc)
+		return cli_usage_error(cli, "unexpected argument \"%s\"", argv[optind]);
 	if (cli_open_ledger(cli) < 0)
 		return 1;
-	if (ledger_list_orders(cli->ledger, &orders, &count) < 0)
+	p.json = opts.json;
+	if (!p.json)
+		printf("%-6s %-32s %-10s %-18s %-18s %s\n", "ID", "DOMAIN", "CA", "STATE",
+		       "EXPIRES (LEFT)", "CHANGED");
+	rc = ledger_each_order(cli->ledger, &opts.filter, print_order, &p);
+	if (p.json)
+		json_end(&p);
+	if (rc < 0)
 		return cli_error("cannot list orders: %s", ledger_error(cli->ledger));
-	if (opts.json) {
-		array = json_array();
-		for (i = 0; i < count; i++)
-			json_array_append_new(array, order_to_json(&orders[i]));
-		orders_free(orders, count);
-		return cli_print_json(array);
-	}
-	print_orders_table(orders, count);
-	orders_free(orders, count);
 	return 0;
 }
 
-/* The parts of one order that `show` adds to the order itself. */
+/* show ------------------------------------------------------------------ */
+
 struct order_details {
 	struct order order;
 	struct approval approval;
@@ -107,8 +181,6 @@ struct order_details {
 	int     has_cert;
 	struct install_job job;
 	int     has_job;
-	struct event *events;
-	size_t  n_events;
 };
 
 static int found(int rc, int *flag)
@@ -119,15 +191,14 @@ static int found(int rc, int *flag)
 
 static int load_details(struct ledger *ledger, long long id, struct order_details *d)
 {
-	int rc;
+	int     rc;
 
 	memset(d, 0, sizeof(*d));
 	if ((rc = ledger_get_order(ledger, id, &d->order)) != 0)
 		return rc;
-	if (found(ledger_latest_approval(ledger, id, &d->approval), &d->has_approval) < 0
-	    || found(ledger_latest_certificate(ledger, id, &d->cert), &d->has_cert) < 0
-	    || found(ledger_latest_install_job(ledger, id, &d->job), &d->has_job) < 0
-	    || ledger_list_events(ledger, id, &d->events, &d->n_events) < 0)
+	if (found(intake_latest_approval(ledger, id, &d->approval), &d->has_approval) < 0
+	    || found(intake_latest_certificate(ledger, id, &d->cert), &d->has_cert) < 0
+	    || found(book_install_latest(ledger, id, &d->job), &d->has_job) < 0)
 		return -1;
 	return 0;
 }
@@ -138,147 +209,180 @@ static void free_details(struct order_details *d)
 	approval_clear(&d->approval);
 	cert_record_clear(&d->cert);
 	install_job_clear(&d->job);
-	events_free(d->events, d->n_events);
 }
 
-static json_t *details_to_json(const struct order_details *d)
+static int add_event_json(void *ctx, const struct event *e)
+{
+	json_array_append_new(ctx, event_to_json(e));
+	return 0;
+}
+
+static json_t *details_to_json(struct ledger *ledger, const struct order_details *d)
 {
 	json_t *obj = order_to_json(&d->order);
 	json_t *events = json_array();
 	json_t *part;
-	size_t i;
+	json_t *names;
+	size_t  i;
 
-	part = json_null();
-	if (d->has_approval) {
-		part = json_pack("{s:o, s:o, s:o, s:b, s:s, s:o}",
-				 "link", json_string_or_null(d->approval.link),
-				 "code", json_string_or_null(d->approval.code),
-				 "received_at", json_time(d->approval.received_at),
-				 "authenticated", d->approval.authenticated,
-				 "action_state", d->approval.action_state ? d->approval.action_state : "",
-				 "ca_order", json_string_or_null(d->approval.ca_order));
-	}
-	json_object_set_new(obj, "approval", part);
+	json_object_set_new(obj, "approval", d->has_approval ? approval_to_json(&d->approval) : json_null());
 	part = json_null();
 	if (d->has_cert) {
-		json_t *names = json_array();
-
+		names = json_array();
 		for (i = 0; i < d->cert.names.count; i++)
-			json_array_append_new(names, json_string(d->cert.names.items[i]));
-		part = json_pack("{s:s, s:o, s:o, s:o, s:o}", "sha256", d->cert.sha256,
-				 "subject", json_string_or_null(d->cert.subject),
-				 "names", names, "not_before", json_time(d->cert.not_before),
-				 "not_after", json_time(d->cert.not_after));
+			json_array_append_new(names, json_text(d->cert.names.items[i]));
+		part = json_object();
+		json_object_set_new(part, "sha256", json_text(d->cert.sha256));
+		json_object_set_new(part, "subject", json_text(d->cert.subject));
+		json_object_set_new(part, "issuer", json_text(d->cert.issuer));
+		json_object_set_new(part, "names", names);
+		json_object_set_new(part, "not_before", json_time(d->cert.not_before));
+		json_object_set_new(part, "not_after", json_time(d->cert.not_after));
 	}
 	json_object_set_new(obj, "certificate", part);
 	part = json_null();
-	if (d->has_job)
-		part = json_pack("{s:I, s:s, s:i, s:o, s:o}", "id", (json_int_t) d->job.id,
-				 "state", job_state_name(d->job.state), "attempts", d->job.attempts,
-				 "next_try", json_time(d->job.next_try),
-				 "last_error", json_string_or_null(d->job.last_error));
+	if (d->has_job) {
+		part = json_object();
+		json_object_set_new(part, "id", json_integer(d->job.id));
+		json_object_set_new(part, "state", json_string(install_state_name(d->job.state)));
+		json_object_set_new(part, "sha256", json_text(d->job.cert_sha256));
+		json_object_set_new(part, "attempts", json_integer(d->job.attempts));
+		json_object_set_new(part, "next_try", json_time(d->job.next_try));
+		json_object_set_new(part, "last_error", json_text(d->job.last_error));
+	}
 	json_object_set_new(obj, "install_job", part);
-	for (i = 0; i < d->n_events; i++)
-		json_array_append_new(events, event_to_json(&d->events[i]));
+	ledger_each_event(ledger, d->order.id, 0, add_event_json, events);
 	json_object_set_new(obj, "events", events);
 	return obj;
 }
 
-static void print_events(const struct event *events, size_t count, int with_order)
+static int print_event_line(void *ctx, const struct event *e)
 {
-	char when[32];
-	size_t i;
+	int     with_order = *(int *) ctx;
+	char    when[32];
 
-	for (i = 0; i < count; i++) {
-		printf("  %s  ", cli_time(events[i].at, when, sizeof(when)));
-		if (with_order) {
-			if (events[i].order_id)
-				printf("order %-5lld ", events[i].order_id);
-			else
-				printf("%-11s ", "-");
-		}
-		printf("%-18s %s\n", events[i].kind, events[i].detail);
+	printf("  %s  ", cli_time(e->at, when, sizeof(when)));
+	if (with_order) {
+		if (e->order_id)
+			printf("order %-5lld ", e->order_id);
+		else
+			printf("%-11s ", "-");
 	}
+	cli_printf("%-22s %s\n", e->kind, e->detail);
+	return 0;
 }
 
-static void print_details(const struct order_details *d)
+static void print_names(const struct order *o)
+{
+	size_t  i;
+
+	cli_printf("  names:        %s", o->domain);
+	for (i = 0; i < o->alt_names.count; i++)
+		cli_printf(", %s", o->alt_names.items[i]);
+	printf("\n");
+}
+
+static void print_details(struct ledger *ledger, const struct order_details *d)
 {
 	const struct order *o = &d->order;
-	char when[32];
-	size_t i;
+	char    when[32];
+	char    expires[48];
+	int     with_order = 0;
 
-	printf("order %lld: %s\n", o->id, o->domain);
-	printf("  state:        %s (since %s)\n", order_state_name(o->state),
-	       cli_time(o->updated_at, when, sizeof(when)));
-	printf("  names:        %s", o->domain);
-	for (i = 0; i < o->alt_names.count; i++)
-		printf(", %s", o->alt_names.items[i]);
-	printf("\n  CA:           %s%s%s\n", o->ca, o->ca_order ? ", order " : "", o->ca_order ? o->ca_order : "");
-	printf("  approver:     %s\n", o->approver ? o->approver : "(the constructed addresses)");
-	printf("  key:          %s (public key sha256 %s)\n", o->key_path, o->key_sha256);
-	printf("  target:       %s\n", o->target);
-	printf("  contact:      %s\n", o->contact ? o->contact : "-");
+	cli_printf("order %lld: %s\n", o->id, o->domain);
+	cli_printf("  state:        %s (since %s)\n", order_state_name(o->state),
+		   cli_time(o->updated_at, when, sizeof(when)));
+	print_names(o);
+	cli_printf("  CA:           %s%s%s\n", o->ca, o->ca_order ? ", order " : " (no CA order number yet)",
+		   o->ca_order ? o->ca_order : "");
+	cli_printf("  approver:     %s\n", o->approver ? o->approver : "(the constructed addresses)");
+	cli_printf("  key:          sha256 %s (%s)\n", o->key_sha256, o->key_origin ? o->key_origin : "-");
+	cli_printf("  target:       %s\n", o->target);
+	cli_printf("  contact:      %s\n", o->contact ? o->contact : "-");
+	if (o->predecessor)
+		printf("  renews:       order %lld\n", o->predecessor);
+	if (o->successor)
+		printf("  renewed by:   order %lld\n", o->successor);
+	if (o->closed_reason)
+		cli_printf("  closed:       %s\n", o->closed_reason);
 	if (d->has_approval)
-		printf("  approval:     %s%s%s (received %s, %s)\n", d->approval.link ? d->approval.link : "-",
-		       d->approval.code ? " code " : "", d->approval.code ? d->approval.code : "",
-		       cli_time(d->approval.received_at, when, sizeof(when)), d->approval.action_state);
-	if (d->has_cert)
-		printf("  certificate:  sha256 %s, expires %s\n", d->cert.sha256,
-		       cli_time(d->cert.not_after, when, sizeof(when)));
+		cli_printf("  approval:     %s%s%s (received %s, %s)\n", d->approval.link ? d->approval.link : "-",
+			   d->approval.code ? " code " : "", d->approval.code ? d->approval.code : "",
+			   cli_time(d->approval.received_at, when, sizeof(when)), d->approval.action_state);
+	if (d->has_cert) {
+		expiry_text(d->cert.not_after, expires, sizeof(expires));
+		cli_printf("  certificate:  sha256 %s, expires %s\n", d->cert.sha256, expires);
+	}
 	if (d->has_job)
-		printf("  install job:  %s after %d attempt(s)%s%s\n", job_state_name(d->job.state),
-		       d->job.attempts, d->job.last_error ? ": " : "", d->job.last_error ? d->job.last_error : "");
+		cli_printf("  install job:  %s after %d attempt(s)%s%s\n", install_state_name(d->job.state),
+			   d->job.attempts, d->job.last_error ? ": " : "",
+			   d->job.last_error ? d->job.last_error : "");
 	printf("  events:\n");
-	print_events(d->events, d->n_events, 0);
+	ledger_each_event(ledger, o->id, 0, print_event_line, &with_order);
 }
 
 int cmd_show(struct cli *cli, int argc, char **argv)
 {
 	struct show_options opts;
 	struct order_details details;
-	int rc;
+	long long id;
+	int     rc;
 
-	if (parse_show_options(argc, argv, 0, 1, &opts) < 0)
-		return cli_usage(cli_find_command("show", NULL));
+	if (parse_options(cli, argc, argv, "j", &opts, &rc) < 0)
+		return rc;
+	if (optind + 1 != argc)
+		return cli_usage_error(cli, optind == argc ? "the order ID is required"
+				       : "one order ID only");
+	if ((id = cli_parse_id(argv[optind])) < 0)
+		return cli_usage_error(cli, "\"%s\" is not an order id", argv[optind]);
 	if (cli_open_ledger(cli) < 0)
 		return 1;
-	rc = load_details(cli->ledger, opts.order_id, &details);
+	rc = load_details(cli->ledger, id, &details);
 	if (rc == LEDGER_NOT_FOUND)
-		return cli_error("no order %lld", opts.order_id);
+		return cli_error("no order %lld", id);
 	if (rc < 0) {
 		free_details(&details);
-		return cli_error("cannot read order %lld: %s", opts.order_id, ledger_error(cli->ledger));
+		return cli_error("cannot read order %lld: %s", id, ledger_error(cli->ledger));
 	}
 	if (opts.json)
-		rc = cli_print_json(details_to_json(&details));
+		rc = cli_print_json(details_to_json(cli->ledger, &details));
 	else
-		print_details(&details);
+		print_details(cli->ledger, &details);
 	free_details(&details);
 	return rc;
+}
+
+/* ledger ------------------------------------------------------------------ */
+
+static int print_event(void *ctx, const struct event *e)
+{
+	struct printing *p = ctx;
+	int     with_order = 1;
+
+	if (p->json)
+		json_element(p, event_to_json(e));
+	else
+		print_event_line(&with_order, e);
+	return 0;
 }
 
 int cmd_ledger(struct cli *cli, int argc, char **argv)
 {
 	struct show_options opts;
-	struct event *events;
-	size_t count;
-	size_t i;
-	json_t *array;
+	struct printing p = {0, 1};
+	int     rc;
 
-	if (parse_show_options(argc, argv, 1, 0, &opts) < 0)
-		return cli_usage(cli_find_command("ledger", NULL));
+	if (parse_options(cli, argc, argv, "jon", &opts, &rc) < 0)
+		return rc;
+	if (optind != argc)
+		return cli_usage_error(cli, "unexpected argument \"%s\"", argv[optind]);
 	if (cli_open_ledger(cli) < 0)
 		return 1;
-	if (ledger_list_events(cli->ledger, opts.order_id, &events, &count) < 0)
+	p.json = opts.json;
+	rc = ledger_each_event(cli->ledger, opts.order_id, opts.limit, print_event, &p);
+	if (p.json)
+		json_end(&p);
+	if (rc < 0)
 		return cli_error("cannot read the ledger: %s", ledger_error(cli->ledger));
-	if (opts.json) {
-		array = json_array();
-		for (i = 0; i < count; i++)
-			json_array_append_new(array, event_to_json(&events[i]));
-		events_free(events, count);
-		return cli_print_json(array);
-	}
-	print_events(events, count, 1);
-	events_free(events, count);
 	return 0;
 }

@@ -4,10 +4,13 @@
  * SYNOPSIS
  *	#include "install.h"
  *
- *	int backup_set_open(const char *backup_dir, const char *target,
- *			    long long job_id, const struct install_plan *plan,
+ *	int backup_set_open(const char *state_dir,
+ *			    const struct target_config *target, long long job_id,
+ *			    const struct install_plan *plan,
  *			    struct backup_set *set, struct strbuf *why)
- *	int backup_set_restore(const struct backup_set *set, struct strbuf *why)
+ *	int backup_set_restore(const struct backup_set *set,
+ *			       const struct install_plan *plan,
+ *			       struct strbuf *why)
 {
 	struct strbuf one = STRBUF_INIT;
 	const struct backup_entry *e;
@@ -35,8 +38,11 @@
 int backup_set_close(const struct backup_set *set, struct strbuf *why)
  *	void backup_set_free(struct backup_set *set)
  * DESCRIPTION
- *	A backup set lives in backup_dir/TARGET/job-ID/ (directories mode
- *	0700): a copy of each file of the plan that exists, named after its
+ *	A backup set lives in STATE_DIR/backup/TARGET/job-ID/ ([installer]
+ *	state_dir, root's and nobody else's: it is refused when anyone else
+ *	can write it, and every directory is reached without following a
+ *	link, see safe_path.c; directories mode 0700): a copy of each file
+ *	of the plan that exists, named after its
  *	role ("cert", "key", ...; mode 0600 whatever the original had, as it
  *	may be a key), and a "manifest" with one line per role:
  *
@@ -55,9 +61,14 @@ int backup_set_close(const struct backup_set *set, struct strbuf *why)
  *	is touched.  Returns 0, or -1 with why.
  *
  *	backup_set_restore() writes every file of the set back, byte for
- *	byte, with its mode, owner and group, atomically (file_write.c), and
- *	removes the files that did not exist before.  It goes on after an
- *	error and returns -1 with why if any file could not be restored.
+ *	byte, atomically (file_write.c), and removes the files that did not
+ *	exist before.  The manifest is root's, yet a restore trusts it no
+ *	further than it must: the mode is masked to 0777 (no setuid, setgid
+ *	or sticky bit ever comes back), and a file goes back to its owner
+ *	and group only when they are root or the target's owner and group;
+ *	else it is root's.  A manifest line about a path that is not one of
+ *	the plan's is refused.  It goes on after an error and returns -1
+ *	with why if any file could not be restored.
  *
  *	Backup sets are never deleted by mailcert: the last one of each job
  *	stays for the operator.
@@ -73,6 +84,7 @@ int backup_set_close(const struct backup_set *set, struct strbuf *why)
 #include "install.h"
 #include "msg.h"
 #include "mymalloc.h"
+#include "safe_path.h"
 
 #define BACKUP_DIR_MODE		0700
 #define BACKUP_FILE_MODE	0600
@@ -90,9 +102,9 @@ static int role_from_name(const char *name)
 	return -1;
 }
 
-/* set_dir - backup_dir/TARGET/job-ID, made if missing */
+/* set_dir - STATE_DIR/backup/TARGET/job-ID, made if missing */
 
-static int set_dir(const char *backup_dir, const char *target, long long job_id,
+static int set_dir(const char *state_dir, const char *target, long long job_id,
 		           struct backup_set *set, struct strbuf *why)
 {
 	struct strbuf dir = STRBUF_INIT;
@@ -101,9 +113,9 @@ static int set_dir(const char *backup_dir, const char *target, long long job_id,
 		sb_appendf(why, "target name %s cannot name a backup directory", target);
 		return -1;
 	}
-	sb_appendf(&dir, "%s/%s/job-%lld", backup_dir, target, job_id);
+	sb_appendf(&dir, "%s/backup/%s/job-%lld", state_dir, target, job_id);
 	set->dir = sb_steal(&dir);
-	return dir_make(set->dir, BACKUP_DIR_MODE, why);
+	return dir_make_safe(set->dir, BACKUP_DIR_MODE, why);
 }
 
 static void copy_path(const struct backup_set *set, const char *name, struct strbuf *out)
@@ -133,7 +145,7 @@ static int parse_line(struct backup_set *set, const char *line)
 	entry->path = xstrdup(line + consumed);
 	entry->present = strcmp(state, "present") == 0;
 	if (entry->present) {
-		entry->mode = (mode_t) strtoul(mode, NULL, 8) & 07777;
+		entry->mode = (mode_t) strtoul(mode, NULL, 8) & 0777;
 		entry->uid = (uid_t) strtoul(uid, NULL, 10);
 		entry->gid = (gid_t) strtoul(gid, NULL, 10);
 	}
@@ -245,7 +257,7 @@ static int copy_current(struct backup_set *set, const struct install_file *file,
 	rc = file_read_bounded(file->path, INSTALL_MAX_FILE, &entry->content, &st, why);
 	if (rc == 0) {
 		entry->present = 1;
-		entry->mode = st.st_mode & 07777;
+		entry->mode = st.st_mode & 0777;
 		entry->uid = st.st_uid;
 		entry->gid = st.st_gid;
 		copy_path(set, install_role_name(file->role), &path);
@@ -282,7 +294,7 @@ static int write_manifest(struct backup_set *set, struct strbuf *why)
 	return rc;
 }
 
-int backup_set_open(const char *backup_dir, const char *target, long long job_id,
+int backup_set_open(const char *state_dir, const struct target_config *target, long long job_id,
 		            const struct install_plan *plan, struct backup_set *set,
 		            struct strbuf *why)
 {
@@ -290,7 +302,7 @@ int backup_set_open(const char *backup_dir, const char *target, long long job_id
 	int rc;
 
 	memset(set, 0, sizeof(*set));
-	if (set_dir(backup_dir, target, job_id, set, why) < 0)
+	if (set_dir(state_dir, target->name, job_id, set, why) < 0)
 		return -1;
 	if ((rc = load_open_set(set, plan, why)) != 0) {
 		set->reused = rc == 1;
@@ -302,9 +314,33 @@ int backup_set_open(const char *backup_dir, const char *target, long long job_id
 	return write_manifest(set, why);
 }
 
-int backup_set_restore(const struct backup_set *set, struct strbuf *why)
+/* in_plan - the entry is about one of the plan's files */
+
+static int in_plan(const struct backup_entry *e, const struct install_plan *plan)
+{
+	size_t i;
+
+	for (i = 0; i < plan->count; i++)
+		if (plan->files[i].role == e->role && strcmp(plan->files[i].path, e->path) == 0)
+			return 1;
+	return 0;
+}
+
+/* restore_owner - the recorded owner when it is root or the target's */
+
+static void restore_owner(const struct backup_entry *e, const struct install_plan *plan,
+			  uid_t *uid, gid_t *gid)
+{
+	*uid = e->uid == 0 || (plan->uid != (uid_t) -1 && e->uid == plan->uid) ? e->uid : 0;
+	*gid = e->gid == 0 || (plan->gid != (gid_t) -1 && e->gid == plan->gid) ? e->gid : 0;
+}
+
+int backup_set_restore(const struct backup_set *set, const struct install_plan *plan,
+		       struct strbuf *why)
 {
 	const struct backup_entry *e;
+	uid_t uid;
+	gid_t gid;
 	size_t i;
 	int rc = 0;
 
@@ -312,9 +348,13 @@ int backup_set_restore(const struct backup_set *set, struct strbuf *why)
 		e = &set->entries[i];
 		if (why->len && rc < 0)
 			sb_appends(why, "; ");
-		if (e->present) {
-			if (file_write_atomic(e->path, sb_str(&e->content), e->content.len, e->mode,
-					      e->uid, e->gid, why) < 0)
+		if (!in_plan(e, plan)) {
+			sb_appendf(why, "the backup set names %s, which is not a file of the target", e->path);
+			rc = -1;
+		} else if (e->present) {
+			restore_owner(e, plan, &uid, &gid);
+			if (file_write_atomic(e->path, sb_str(&e->content), e->content.len, e->mode & 0777,
+					      uid, gid, why) < 0)
 				rc = -1;
 		} else if (file_remove_durably(e->path, why) < 0) {
 			rc = -1;
@@ -328,15 +368,22 @@ int backup_set_close(const struct backup_set *set, struct strbuf *why)
 	struct strbuf from = STRBUF_INIT;
 	struct strbuf to = STRBUF_INIT;
 	int rc = 0;
+	int fd;
 
 	copy_path(set, MANIFEST, &from);
 	copy_path(set, MANIFEST_CLOSED, &to);
 	if (rename(from.data, to.data) < 0) {
 		sb_appendf(why, "rename %s: %s", from.data, strerror(errno));
 		rc = -1;
+	} else if ((fd = safe_dir_open(set->dir, 0, 0, why)) < 0) {
+		rc = -1;
+	} else {
+		if (fsync(fd) < 0) {
+			sb_appendf(why, "fsync %s: %s", set->dir, strerror(errno));
+			rc = -1;
+		}
+		close(fd);
 	}
-	if (rc == 0)
-		rc = dir_fsync(set->dir, why);
 	sb_free(&from);
 	sb_free(&to);
 	return rc;

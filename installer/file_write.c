@@ -1,6 +1,6 @@
 /*
  * NAME
- *	file_write - replace a file whole or not at all
+ *	file_write - replace a file whole or not at all, as root
  * SYNOPSIS
  *	#include "install.h"
  *
@@ -10,34 +10,36 @@
  *	int file_read_bounded(const char *path, size_t max, struct strbuf *out,
  *			      struct stat *st, struct strbuf *why)
  *	int file_remove_durably(const char *path, struct strbuf *why)
- *	int dir_make(const char *path, mode_t mode, struct strbuf *why)
- *	int dir_fsync(const char *dir, struct strbuf *why)
+ *	int dir_make_safe(const char *path, mode_t mode, struct strbuf *why)
  * DESCRIPTION
- *	file_write_atomic() writes data to "DIR/.NAME.mailcert-tmp" in the
- *	directory of path, created with O_CREAT|O_EXCL|O_NOFOLLOW and
- *	exactly mode (the umask is cleared around the open(), the mode is
- *	never changed afterwards), gives it to uid and gid (-1: unchanged)
- *	with fchown(), writes and fsync()s it, renames it over path and
- *	fsync()s the directory.  Whoever reads path sees the old file or the
- *	new one, never a mix, also after a crash.  A temporary file left by
- *	an installer that died is removed first.  Returns 0, or -1 with why.
+ *	Every file the installer touches is reached through safe_path.c: the
+ *	directory is walked from "/" without following a link, and each
+ *	directory on the way must be root's and writable by nobody else (a
+ *	root-owned sticky directory excepted).  So no link, no directory a
+ *	service account can write, and no rename during the walk can make
+ *	root write or read somewhere else.
  *
- *	file_read_bounded() reads a regular file of at most max bytes into
- *	out (replacing its contents) and its status into st.  Returns 0, 1
- *	when the file does not exist, -1 with why otherwise (too big, not a
- *	regular file, a symbolic link: mailcert replaces files, not links).
+ *	file_write_atomic() writes data to ".NAME.mailcert-tmp" in that
+ *	directory, created with O_CREAT | O_EXCL | O_NOFOLLOW and exactly
+ *	mode (never more than 0777: no setuid, setgid or sticky bit), gives
+ *	it to uid and gid (-1: unchanged) with fchown(), writes and fsync()s
+ *	it, renames it over NAME and fsync()s the directory.  Whoever reads
+ *	the file sees the old one or the new one, never a mix, also after a
+ *	crash.  A temporary file left by an installer that died is removed
+ *	first.  Missing directories are made (0755, checked like the rest).
+ *
+ *	file_read_bounded() reads a regular file of at most max bytes with
+ *	one link into out (replacing its contents) and its status into st.
+ *	Returns 0, 1 when the file does not exist, -1 with why otherwise.
  *
  *	file_remove_durably() unlinks path (absent is fine, and so is an
- *	absent directory) and fsync()s its directory.  dir_make() creates path and its missing parents with
- *	mode.  dir_fsync() makes a directory's entries durable.  All return
- *	0 or -1 with why.
+ *	absent directory) and fsync()s its directory.  dir_make_safe()
+ *	makes a directory and its missing parents, checked the same way.
  * LICENSE
  *	See the README of mailcert.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -45,109 +47,98 @@
 
 #include "install.h"
 #include "mymalloc.h"
+#include "safe_path.h"
 #include "write_all.h"
 
 #define TMP_SUFFIX	".mailcert-tmp"
+#define DIR_MODE	0755
 
-/* split_path - directory and base name of path, both allocated */
+/* parent_of - the safe descriptor of path's directory and its base name */
 
-static void split_path(const char *path, char **dir, char **base)
+static int parent_of(const char *path, int create, char **base, struct strbuf *why)
 {
-	char   *copy1 = xstrdup(path);
-	char   *copy2 = xstrdup(path);
+	char   *dir;
+	int     fd;
+	int     saved;
 
-	*dir = xstrdup(dirname(copy1));
-	*base = xstrdup(basename(copy2));
-	free(copy1);
-	free(copy2);
-}
-
-int dir_fsync(const char *dir, struct strbuf *why)
-{
-	int fd;
-	int rc;
-
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		sb_appendf(why, "%s: %s", dir, strerror(errno));
+	if (safe_path_split(path, &dir, base) < 0) {
+		sb_appendf(why, "%s is not an absolute file path", path);
+		errno = EINVAL;
 		return -1;
 	}
-	rc = fsync(fd);
-	if (rc < 0)
-		sb_appendf(why, "fsync %s: %s", dir, strerror(errno));
-	close(fd);
-	return rc < 0 ? -1 : 0;
-}
-
-
-/* create_exclusive - the new file, with its final mode from the start */
-
-static int create_exclusive(const char *tmp, mode_t mode)
-{
-	mode_t  old_mask;
-	int     fd;
-
-	if (unlink(tmp) < 0 && errno != ENOENT)
-		return -1;
-	old_mask = umask(0);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-	umask(old_mask);
+	fd = safe_dir_open(dir, create, DIR_MODE, why);
+	saved = errno;
+	free(dir);
+	if (fd < 0) {
+		free(*base);
+		*base = NULL;
+	}
+	errno = saved;
 	return fd;
 }
 
-/* fill_temp - owner, contents, on disk */
-
-static int fill_temp(int fd, const char *tmp, const void *data, size_t len,
-		             uid_t uid, gid_t gid, struct strbuf *why)
+static int fill_temp(int fd, const char *path, const void *data, size_t len, uid_t uid, gid_t gid,
+		     struct strbuf *why)
 {
 	if ((uid != (uid_t) -1 || gid != (gid_t) -1) && fchown(fd, uid, gid) < 0) {
-		sb_appendf(why, "chown %s: %s", tmp, strerror(errno));
+		sb_appendf(why, "chown %s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (write_all(fd, data, len) < 0) {
-		sb_appendf(why, "write %s: %s", tmp, strerror(errno));
+		sb_appendf(why, "write %s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (fsync(fd) < 0) {
-		sb_appendf(why, "fsync %s: %s", tmp, strerror(errno));
+		sb_appendf(why, "fsync %s: %s", path, strerror(errno));
 		return -1;
 	}
 	return 0;
 }
 
 int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
-		              uid_t uid, gid_t gid, struct strbuf *why)
+		      uid_t uid, gid_t gid, struct strbuf *why)
 {
 	struct strbuf tmp = STRBUF_INIT;
-	char   *dir;
+	mode_t  old_mask;
 	char   *base;
+	int     dirfd;
 	int     fd;
 	int     rc = -1;
 
-	split_path(path, &dir, &base);
-	sb_appendf(&tmp, "%s/.%s" TMP_SUFFIX, dir, base);
-	if ((fd = create_exclusive(tmp.data, mode)) < 0) {
-		sb_appendf(why, "create %s: %s", tmp.data, strerror(errno));
+	if ((dirfd = parent_of(path, 1, &base, why)) < 0)
+		return -1;
+	sb_appendf(&tmp, ".%s" TMP_SUFFIX, base);
+	if (unlinkat(dirfd, tmp.data, 0) < 0 && errno != ENOENT) {
+		sb_appendf(why, "remove %s/%s: %s", path, tmp.data, strerror(errno));
 		goto out;
 	}
-	if (fill_temp(fd, tmp.data, data, len, uid, gid, why) < 0) {
+	old_mask = umask(0);
+	fd = openat(dirfd, tmp.data, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode & 0777);
+	umask(old_mask);
+	if (fd < 0) {
+		sb_appendf(why, "create the temporary file of %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (fill_temp(fd, path, data, len, uid, gid, why) < 0) {
 		close(fd);
-		unlink(tmp.data);
+		unlinkat(dirfd, tmp.data, 0);
 		goto out;
 	}
-	if (close(fd) < 0 || rename(tmp.data, path) < 0) {
-		sb_appendf(why, "rename %s to %s: %s", tmp.data, path, strerror(errno));
-		unlink(tmp.data);
+	if (close(fd) < 0 || renameat(dirfd, tmp.data, dirfd, base) < 0) {
+		sb_appendf(why, "rename over %s: %s", path, strerror(errno));
+		unlinkat(dirfd, tmp.data, 0);
 		goto out;
 	}
-	rc = dir_fsync(dir, why);
+	if (fsync(dirfd) < 0)
+		sb_appendf(why, "fsync the directory of %s: %s", path, strerror(errno));
+	else
+		rc = 0;
 out:
-	sb_free(&tmp);
-	free(dir);
+	close(dirfd);
 	free(base);
+	sb_free(&tmp);
 	return rc;
 }
-
-/* read_fd - the whole descriptor, at most max bytes */
 
 static int read_fd(int fd, const char *path, size_t max, struct strbuf *out, struct strbuf *why)
 {
@@ -173,26 +164,36 @@ static int read_fd(int fd, const char *path, size_t max, struct strbuf *out, str
 }
 
 int file_read_bounded(const char *path, size_t max, struct strbuf *out, struct stat *st,
-		              struct strbuf *why)
+		      struct strbuf *why)
 {
-	int fd;
-	int rc;
+	struct strbuf inner = STRBUF_INIT;
+	char   *base;
+	int     dirfd;
+	int     fd;
+	int     rc;
 
 	sb_reset(out);
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)) < 0) {
-		if (errno == ENOENT)
-			return 1;
-		if (errno == ELOOP)
-			sb_appendf(why, "%s is a symbolic link; mailcert replaces files, not links", path);
-		else
-			sb_appendf(why, "open %s: %s", path, strerror(errno));
+	if ((dirfd = parent_of(path, 0, &base, &inner)) < 0) {
+		/* a directory that is not there holds no file */
+		rc = errno == ENOENT ? 1 : -1;
+		if (rc < 0)
+			sb_appends(why, sb_str(&inner));
+		sb_free(&inner);
+		return rc;
+	}
+	fd = safe_file_open(dirfd, base, st, &inner);
+	close(dirfd);
+	free(base);
+	if (fd == -2) {
+		sb_free(&inner);
+		return 1;
+	}
+	if (fd < 0) {
+		sb_appendf(why, "%s: %s", path, sb_str(&inner));
+		sb_free(&inner);
 		return -1;
 	}
-	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
-		sb_appendf(why, "%s is not a regular file", path);
-		close(fd);
-		return -1;
-	}
+	sb_free(&inner);
 	rc = read_fd(fd, path, max, out, why);
 	close(fd);
 	return rc;
@@ -200,51 +201,38 @@ int file_read_bounded(const char *path, size_t max, struct strbuf *out, struct s
 
 int file_remove_durably(const char *path, struct strbuf *why)
 {
-	char   *dir;
+	struct strbuf inner = STRBUF_INIT;
 	char   *base;
-	int     rc;
+	int     dirfd;
+	int     rc = 0;
 
-	struct stat st;
-
-	if (unlink(path) < 0 && errno != ENOENT) {
+	if ((dirfd = parent_of(path, 0, &base, &inner)) < 0) {
+		/* no directory, so no file was ever there */
+		rc = errno == ENOENT ? 0 : -1;
+		if (rc < 0)
+			sb_appends(why, sb_str(&inner));
+		sb_free(&inner);
+		return rc;
+	}
+	if (unlinkat(dirfd, base, 0) < 0 && errno != ENOENT) {
 		sb_appendf(why, "unlink %s: %s", path, strerror(errno));
-		return -1;
+		rc = -1;
+	} else if (fsync(dirfd) < 0) {
+		sb_appendf(why, "fsync the directory of %s: %s", path, strerror(errno));
+		rc = -1;
 	}
-	split_path(path, &dir, &base);
-	if (stat(dir, &st) < 0 && errno == ENOENT) {
-		/* No directory, so no file was ever there: nothing to make durable. */
-		free(dir);
-		free(base);
-		return 0;
-	}
-	rc = dir_fsync(dir, why);
-	free(dir);
+	close(dirfd);
 	free(base);
+	sb_free(&inner);
 	return rc;
 }
 
-int dir_make(const char *path, mode_t mode, struct strbuf *why)
+int dir_make_safe(const char *path, mode_t mode, struct strbuf *why)
 {
-	char    buf[PATH_MAX];
-	char   *p;
-	char    saved;
+	int     fd = safe_dir_open(path, 1, mode, why);
 
-	if (strlen(path) >= sizeof(buf)) {
-		sb_appendf(why, "%s: path too long", path);
+	if (fd < 0)
 		return -1;
-	}
-	strcpy(buf, path);
-	for (p = buf + 1; ; p++) {
-		if (*p != '/' && *p != 0)
-			continue;
-		saved = *p;
-		*p = 0;
-		if (mkdir(buf, mode) < 0 && errno != EEXIST) {
-			sb_appendf(why, "mkdir %s: %s", buf, strerror(errno));
-			return -1;
-		}
-		*p = saved;
-		if (saved == 0)
-			return 0;
-	}
+	close(fd);
+	return 0;
 }

@@ -6,116 +6,73 @@
  *
  *	int install_attempt(const struct install_run *run,
  *			    const struct order *order,
- *			    const struct cert_record *cert,
+ *			    const struct install_job *job,
  *			    struct install_outcome *out, struct strbuf *why)
  *	void install_outcome_clear(struct install_outcome *out)
- *	int private_key_pem(EVP_PKEY *pkey, struct strbuf *pem)
  * DESCRIPTION
- *	install_attempt() loads the order's private key from key_path and
- *	checks that it is still the key the order was made for (key_sha256);
- *	reads the certificate and chain the ledger holds for it back into a
- *	certificate bundle; verifies them with cert_verify_for_order()
- *	(verify.c: the certificate is for this private key, names every
- *	name of the order, is valid at run->now and chains to [ca]
- *	trust_store for TLS servers); writes the chain that verification
- *	built with chain_write_pem() (intermediates in issuer order, no
- *	root); and
- *	hands the plan of the target's files to install_into_target().
- *	Nothing is written before every check has passed.
+ *	Everything is derived again here from what only root can write: the
+ *	order from the book (its names, its key hash, its target), the key
+ *	from [installer] key_dir by that hash (key_store.c), the target from
+ *	the configuration, and the certificate from root's own copy of it in
+ *	the job, which it checks like the intake did and more:
+ *	cert_verify_for_order() (the certificate is for this private key,
+ *	names every name of the order, is valid at run->now and chains to
+ *	[ca] trust_store at OpenSSL security level 2); its SHA-256 is the
+ *	job's; and it is newer than the newest certificate installed for the
+ *	order (issued later and expiring later), so no mail moves an order
+ *	back.  It then writes the chain that verification built
+ *	(chain_write_pem(): intermediates in issuer order, no root) and hands
+ *	the plan of the target's files to install_into_target().  Nothing is
+ *	written before every check has passed.
  *
- *	Returns INSTALL_DONE (out filled: names, expiry, fingerprint, and
- *	unchanged when the files already held the certificate),
- *	INSTALL_REFUSED when the certificate or key is wrong and will stay
- *	wrong, or INSTALL_RETRY; why says what failed.
- *
- *	private_key_pem() appends the key as unencrypted PKCS#8 PEM; 0 or -1.
+ *	Returns INSTALL_DONE (out filled: names, dates, fingerprint, and
+ *	unchanged when the files already held it), INSTALL_REFUSE when the
+ *	certificate or key is wrong and will stay wrong, or INSTALL_RETRY;
+ *	why says what failed.
  * LICENSE
  *	See the README of mailcert.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/bio.h>
 #include <openssl/crypto.h>
-#include <openssl/pem.h>
 
 #include "certbundle.h"
-#include "fingerprint.h"
 #include "install.h"
 #include "mymalloc.h"
 #include "verify.h"
 
-/* The PEM text the ledger holds for a certificate and what was made of it. */
+/* The PEM that is written, as verification built it. */
 struct verified_cert {
 	struct strbuf leaf_pem;
 	struct strbuf chain_pem;
 };
 
-int private_key_pem(EVP_PKEY *pkey, struct strbuf *pem)
-{
-	BIO    *bio;
-	char   *data;
-	long    len;
-	int     rc = -1;
-
-	if ((bio = BIO_new(BIO_s_mem())) == NULL)
-		return -1;
-	if (PEM_write_bio_PrivateKey(bio, pkey, NULL, NULL, 0, NULL, NULL) == 1
-	    && (len = BIO_get_mem_data(bio, &data)) > 0) {
-		sb_append(pem, data, (size_t) len);
-		rc = 0;
-	}
-	BIO_free(bio);
-	return rc;
-}
-
-/* order_key - the order's private key, if it is still the order's */
-
-static EVP_PKEY *order_key(const struct order *order, int *refused, struct strbuf *why)
-{
-	char    sha256[SHA256_HEX_LEN + 1];
-	EVP_PKEY *pkey;
-
-	*refused = 0;
-	if ((pkey = load_private_key(order->key_path, why)) == NULL)
-		return NULL;
-	if (pkey_spki_sha256_hex(pkey, sha256) < 0 || strcmp(sha256, order->key_sha256) != 0) {
-		sb_appendf(why, "%s no longer holds the key of order %lld", order->key_path, order->id);
-		EVP_PKEY_free(pkey);
-		*refused = 1;
-		return NULL;
-	}
-	return pkey;
-}
-
 static void order_names(const struct order *order, struct strlist *names)
 {
-	size_t i;
-
 	strlist_add(names, order->domain);
-	for (i = 0; i < order->alt_names.count; i++)
-		strlist_add(names, order->alt_names.items[i]);
+	strlist_copy(names, &order->alt_names);
 }
 
 static void describe_leaf(const struct cert_found *leaf, struct install_outcome *out)
 {
 	struct strbuf names = STRBUF_INIT;
-	size_t i;
+	size_t  i;
 
 	for (i = 0; i < leaf->names.count; i++)
 		sb_appendf(&names, "%s%s", i ? ", " : "", leaf->names.items[i]);
 	free(out->host_names);
 	out->host_names = sb_steal(&names);
 	memcpy(out->sha256, leaf->sha256, sizeof(out->sha256));
+	out->not_before = (long long) leaf->not_before;
 	out->not_after = (long long) leaf->not_after;
 }
 
-/* verify_cert - the ledger's certificate checked again, as it will be
- * installed; 0 or -1 with why */
+/* verify_cert - the job's certificate checked again, as it will be installed */
 
 static int verify_cert(const struct install_run *run, const struct order *order, EVP_PKEY *key,
-		               const struct cert_record *cert, struct verified_cert *vc,
-		               struct install_outcome *out, struct strbuf *why)
+		       const struct install_job *job, struct verified_cert *vc,
+		       struct install_outcome *out, struct strbuf *why)
 {
 	struct parse_limits limits;
 	struct certbundle bundle;
@@ -126,17 +83,18 @@ static int verify_cert(const struct install_run *run, const struct order *order,
 
 	parse_limits_default(&limits);
 	certbundle_init(&bundle);
-	certbundle_add_text(&bundle, cert->leaf_pem, strlen(cert->leaf_pem), "the ledger's leaf", &limits);
-	if (cert->chain_pem)
-		certbundle_add_text(&bundle, cert->chain_pem, strlen(cert->chain_pem), "the ledger's chain",
+	certbundle_add_text(&bundle, job->leaf_pem ? job->leaf_pem : "",
+			    job->leaf_pem ? strlen(job->leaf_pem) : 0, "the job's leaf", &limits);
+	if (job->chain_pem)
+		certbundle_add_text(&bundle, job->chain_pem, strlen(job->chain_pem), "the job's chain",
 				    &limits);
 	certbundle_order(&bundle);
 	order_names(order, &names);
 	if (cert_verify_for_order(&bundle, key, &names, run->cfg->trust_store, run->now, &leaf,
 				  &chain, why) != 0)
 		goto out;
-	if (strcmp(leaf->sha256, cert->sha256) != 0) {
-		sb_appendf(why, "the ledger's PEM is not certificate %s", cert->sha256);
+	if (strcmp(leaf->sha256, job->cert_sha256) != 0) {
+		sb_appendf(why, "the job's PEM is not certificate %s", job->cert_sha256);
 		goto out;
 	}
 	if (chain_write_pem(chain, &vc->leaf_pem, &vc->chain_pem) != 0) {
@@ -152,25 +110,51 @@ out:
 	return rc;
 }
 
+/* not_older - newer than what the order has installed, or that very one */
+
+static int not_older(const struct install_run *run, const struct install_outcome *out,
+		     struct strbuf *why)
+{
+	struct install_job done;
+	int     rc;
+
+	memset(&done, 0, sizeof(done));
+	if ((rc = book_install_latest_done(run->ledger, run->order_id, &done)) < 0) {
+		sb_appendf(why, "reading what order %lld has installed: %s", run->order_id,
+			   ledger_error(run->ledger));
+		return INSTALL_RETRY;
+	}
+	rc = INSTALL_DONE;
+	if (done.id && done.id != run->job_id && strcmp(done.cert_sha256, out->sha256) != 0
+	    && !(out->not_before > done.not_before && out->not_after > done.not_after)) {
+		sb_appendf(why, "certificate %s is not newer than certificate %s, installed for the "
+			   "order; it is not installed", out->sha256, done.cert_sha256);
+		rc = INSTALL_REFUSE;
+	}
+	install_job_clear(&done);
+	return rc;
+}
+
 int install_attempt(const struct install_run *run, const struct order *order,
-		            const struct cert_record *cert, struct install_outcome *out,
-		            struct strbuf *why)
+		    const struct install_job *job, struct install_outcome *out, struct strbuf *why)
 {
 	struct verified_cert vc = {STRBUF_INIT, STRBUF_INIT};
 	struct strbuf key_pem = STRBUF_INIT;
 	struct install_plan plan;
 	EVP_PKEY *key;
-	int     refused;
-	int     rc = INSTALL_REFUSED;
+	int     rc;
 
 	memset(&plan, 0, sizeof(plan));
-	if ((key = order_key(order, &refused, why)) == NULL)
-		return refused ? INSTALL_REFUSED : INSTALL_RETRY;
-	if (verify_cert(run, order, key, cert, &vc, out, why) < 0)
+	if ((key = key_store_load(run->cfg->key_dir, order->key_sha256, why)) == NULL)
+		return INSTALL_RETRY;
+	rc = INSTALL_REFUSE;
+	if (verify_cert(run, order, key, job, &vc, out, why) < 0)
+		goto out;
+	if ((rc = not_older(run, out, why)) != INSTALL_DONE)
 		goto out;
 	rc = INSTALL_RETRY;
 	if (private_key_pem(key, &key_pem) < 0) {
-		sb_appendf(why, "cannot write the key of %s as PEM", order->key_path);
+		sb_appends(why, "cannot write the order's key as PEM");
 		goto out;
 	}
 	if (install_plan_make(run->target, key_pem.data, sb_str(&vc.leaf_pem), sb_str(&vc.chain_pem),

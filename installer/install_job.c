@@ -1,78 +1,88 @@
 /*
  * NAME
- *	install_job - one install job, from claim to outcome, in the ledger
+ *	install_job - one install job, from claim to outcome, in the book
  * SYNOPSIS
  *	#include "install.h"
  *
  *	int install_job_run(struct ledger *ledger, const struct config *cfg,
- *			    long long job_id, time_t now,
- *			    long long stale_before, long long *next_try)
+ *			    long long job_id, time_t now, long long *next_try)
  * DESCRIPTION
- *	install_job_run() claims the job (pending -> running, one more
- *	attempt; a job left running by an installer that died is claimed
- *	again when its last update is older than stale_before), makes one
- *	attempt (install_attempt.c) and records the outcome:
+ *	install_job_run() claims the job (running, one more attempt, a lease
+ *	of [installer] lease seconds in this installer's name), reads its
+ *	order from the book and the order's target from the configuration,
+ *	makes one attempt (install_attempt.c) and records the outcome:
  *
- *	done: the job is done, the order installed, the contact gets a
- *	confirmation mail (notify_mail.c; a mail that cannot be sent is an
- *	event, the install stays done).
+ *	done: the job is done, the order installed (and the order it renews
+ *	superseded: its reminders stop), the contact gets a confirmation
+ *	mail (a mail that cannot be sent is an event; the install stays
+ *	done).
  *
- *	refused (the certificate or the key is wrong; nothing was written):
- *	the job failed at once, the order install_failed.
+ *	refused (the certificate is wrong, older than what is installed, or
+ *	the order closed; nothing was written): the job is refused at once,
+ *	and the operator is told once.
  *
- *	retry (a file, a command, the rollback): the order install_failed;
- *	the job pending again at backoff_next_try() (backoff.c), [installer] retry_base
- *	seconds doubled per attempt, at most BACKOFF_MAX; after
- *	[installer] max_attempts attempts the job failed.  A later success
- *	makes the order installed.
+ *	retry (a file, a command, the rollback, the key): the job pending
+ *	again at backoff_next_try(), [installer] retry_base seconds doubled
+ *	per attempt; after [installer] max_attempts attempts it failed, and
+ *	the operator is told once, with the reason.
  *
- *	Every attempt is an "install_attempt" event, its outcome one of
- *	"installed", "install_refused", "install_failed", with the reason.
+ *	Every attempt is an "install_attempt" event of the book, its outcome
+ *	one of "installed", "install_refused", "install_failed".
  *
- *	Returns the outcome (INSTALL_DONE, INSTALL_REFUSED, INSTALL_RETRY),
+ *	Returns the outcome (INSTALL_DONE, INSTALL_REFUSE, INSTALL_RETRY),
  *	INSTALL_NOT_CLAIMED when the job was not due or another installer
  *	took it, -1 on a ledger error.  *next_try is set when the job will be
- *	tried again, else left alone.
+ *	tried again.
  * LICENSE
  *	See the README of mailcert.
  */
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "backoff.h"
 #include "install.h"
 #include "msg.h"
-#include "backoff.h"
-
 
 /* One claimed job and what it is about. */
 struct job_ctx {
 	struct install_run run;
 	struct install_job job;
 	struct order order;
-	struct cert_record cert;
 	struct install_outcome outcome;
 	struct strbuf why;
 };
 
+const char *installer_name(void)
+{
+	static char name[300];
+	char    host[256];
+
+	if (name[0] == 0) {
+		memset(host, 0, sizeof(host));
+		if (gethostname(host, sizeof(host) - 1) < 0)
+			snprintf(host, sizeof(host), "localhost");
+		snprintf(name, sizeof(name), "%s:%ld", host, (long) getpid());
+	}
+	return name;
+}
+
 static void note_event(struct job_ctx *jc, const char *kind, const char *detail)
 {
-	if (ledger_add_event(jc->run.ledger, jc->order.id, kind, "job %lld attempt %d: %s",
-			     jc->job.id, jc->job.attempts, detail) < 0)
+	if (book_add_event(jc->run.ledger, jc->order.id, kind, "job %lld attempt %d: %s",
+			   jc->job.id, jc->job.attempts, detail) < 0)
 		msg_warn("order %lld: cannot record an event: %s", jc->order.id,
 			 ledger_error(jc->run.ledger));
 }
 
-/* load_job - the job, its order, its certificate and the target */
-
 static int load_job(struct job_ctx *jc, long long job_id)
 {
 	struct ledger *ledger = jc->run.ledger;
-	int rc;
+	int     rc;
 
-	if ((rc = ledger_get_install_job(ledger, job_id, &jc->job)) != 0)
+	if ((rc = book_install_get(ledger, job_id, &jc->job)) != 0)
 		return rc;
-	if ((rc = ledger_get_order(ledger, jc->job.order_id, &jc->order)) != 0)
-		return rc;
-	if ((rc = ledger_get_certificate(ledger, jc->job.certificate_id, &jc->cert)) != 0)
+	if ((rc = book_get_order(ledger, jc->job.order_id, &jc->order)) != 0)
 		return rc;
 	jc->run.order_id = jc->order.id;
 	jc->run.job_id = jc->job.id;
@@ -91,31 +101,77 @@ static void confirm_by_mail(struct job_ctx *jc)
 	if (install_notify(&jc->order, &jc->outcome, jc->run.cfg, &why) == 0)
 		sb_appendf(&detail, "confirmation mailed to %s", jc->order.contact);
 	else
-		sb_appendf(&detail, "no confirmation mailed: %s", why.data);
-	note_event(jc, "install_notify", detail.data);
+		sb_appendf(&detail, "no confirmation mailed: %s", sb_str(&why));
+	note_event(jc, "install_notify", sb_str(&detail));
 	sb_free(&why);
 	sb_free(&detail);
+}
+
+/* supersede_predecessor - the order this one renews is done with */
+
+static void supersede_predecessor(struct job_ctx *jc)
+{
+	struct strbuf reason = STRBUF_INIT;
+
+	if (jc->order.predecessor <= 0)
+		return;
+	sb_appendf(&reason, "its renewal, order %lld, is installed", jc->order.id);
+	if (book_close_order(jc->run.ledger, jc->order.predecessor, BOOK_SUPERSEDED, sb_str(&reason),
+			     "the installer") < 0)
+		msg_info("order %lld: predecessor %lld not superseded: %s", jc->order.id,
+			 jc->order.predecessor, ledger_error(jc->run.ledger));
+	sb_free(&reason);
 }
 
 static int record_done(struct job_ctx *jc)
 {
 	struct strbuf detail = STRBUF_INIT;
-	int rc;
+	int     rc;
 
 	sb_appendf(&detail, "certificate %s installed into target %s%s", jc->outcome.sha256,
-		   jc->run.target->name,
-		   jc->outcome.unchanged ? " (the files already held it; nothing written, nothing run)" : "");
-	rc = ledger_finish_install_job(jc->run.ledger, jc->job.id, JOB_DONE, 0, NULL);
+		   jc->run.target->name, jc->outcome.unchanged
+		   ? " (the files already held it; nothing written, nothing run)" : "");
+	if (ledger_begin(jc->run.ledger) < 0)
+		return -1;
+	rc = book_install_finish(jc->run.ledger, jc->job.id, INSTALL_JOB_DONE, 0, NULL);
+	if (rc == 0 && jc->order.status == BOOK_OPEN)
+		rc = book_close_order(jc->run.ledger, jc->order.id, BOOK_INSTALLED, NULL, "the installer");
 	if (rc == 0)
-		note_event(jc, "installed", detail.data);
-	if (rc == 0 && jc->order.state != ORDER_INSTALLED
-	    && ledger_set_order_state(jc->run.ledger, jc->order.id, ORDER_INSTALLED, detail.data) < 0)
-		msg_warn("order %lld: %s", jc->order.id, ledger_error(jc->run.ledger));
-	msg_info("order %lld: %s", jc->order.id, detail.data);
+		rc = book_add_event(jc->run.ledger, jc->order.id, "installed", "job %lld attempt %d: %s",
+				    jc->job.id, jc->job.attempts, sb_str(&detail));
+	if (rc < 0) {
+		ledger_rollback(jc->run.ledger);
+		sb_free(&detail);
+		return -1;
+	}
+	if ((rc = ledger_commit(jc->run.ledger)) < 0) {
+		sb_free(&detail);
+		return -1;
+	}
+	supersede_predecessor(jc);
+	msg_info("order %lld: %s", jc->order.id, sb_str(&detail));
 	sb_free(&detail);
-	if (rc == 0)
-		confirm_by_mail(jc);
-	return rc;
+	confirm_by_mail(jc);
+	return 0;
+}
+
+static void tell_operator(struct job_ctx *jc, const char *detail)
+{
+	struct strbuf subject = STRBUF_INIT;
+	struct strbuf body = STRBUF_INIT;
+	char    ref[64];
+
+	snprintf(ref, sizeof(ref), "job %lld", jc->job.id);
+	sb_appendf(&subject, "[mailcert] install of order %lld (%s) failed", jc->order.id,
+		   jc->order.domain);
+	sb_appendf(&body, "The certificate of mailcert order %lld (%s) was not installed into\n"
+		   "target %s, and mailcert will not try again:\n\n  %s\n\n"
+		   "The previous files, if any, are in place.  See: mailcert show %lld\n",
+		   jc->order.id, jc->order.domain, jc->order.target, detail, jc->order.id);
+	notify_operator_once(jc->run.ledger, jc->run.cfg, "install_failed", ref, subject.data,
+			     body.data);
+	sb_free(&subject);
+	sb_free(&body);
 }
 
 /* record_failure - refused or failed: retry later, or give up */
@@ -124,28 +180,29 @@ static int record_failure(struct job_ctx *jc, int outcome, long long *next_try)
 {
 	const struct config *cfg = jc->run.cfg;
 	struct strbuf detail = STRBUF_INIT;
-	enum job_state state = JOB_FAILED;
+	enum install_state state = outcome == INSTALL_REFUSE ? INSTALL_JOB_REFUSED : INSTALL_JOB_FAILED;
 	long long when = 0;
-	int rc;
+	int     rc;
 
 	if (outcome == INSTALL_RETRY && jc->job.attempts < cfg->install_max_attempts) {
-		state = JOB_PENDING;
+		state = INSTALL_JOB_PENDING;
 		when = backoff_next_try(jc->run.now, jc->job.attempts, cfg->install_retry_base);
-		sb_appendf(&detail, "%s; next attempt in %lld s", jc->why.data, when - (long long) jc->run.now);
+		sb_appendf(&detail, "%s; next attempt in %lld s", sb_str(&jc->why),
+			   when - (long long) jc->run.now);
 	} else if (outcome == INSTALL_RETRY) {
-		sb_appendf(&detail, "%s; giving up after %d attempts", jc->why.data, jc->job.attempts);
+		sb_appendf(&detail, "%s; giving up after %d attempts", sb_str(&jc->why), jc->job.attempts);
 	} else {
-		sb_appendf(&detail, "%s; not retried", jc->why.data);
+		sb_appendf(&detail, "%s; not retried", sb_str(&jc->why));
 	}
-	rc = ledger_finish_install_job(jc->run.ledger, jc->job.id, state, when, jc->why.data);
+	rc = book_install_finish(jc->run.ledger, jc->job.id, state, when, sb_str(&jc->why));
 	if (rc == 0)
-		note_event(jc, outcome == INSTALL_REFUSED ? "install_refused" : "install_failed", detail.data);
-	if (rc == 0 && ledger_set_order_state(jc->run.ledger, jc->order.id, ORDER_INSTALL_FAILED,
-					      jc->why.data) < 0)
-		msg_warn("order %lld: %s", jc->order.id, ledger_error(jc->run.ledger));
-	msg_warn("order %lld: install job %lld: %s", jc->order.id, jc->job.id, detail.data);
-	if (state == JOB_PENDING)
+		note_event(jc, outcome == INSTALL_REFUSE ? "install_refused" : "install_failed",
+			   sb_str(&detail));
+	msg_warn("order %lld: install job %lld: %s", jc->order.id, jc->job.id, sb_str(&detail));
+	if (state == INSTALL_JOB_PENDING)
 		*next_try = when;
+	else if (rc == 0)
+		tell_operator(jc, sb_str(&detail));
 	sb_free(&detail);
 	return rc;
 }
@@ -153,24 +210,40 @@ static int record_failure(struct job_ctx *jc, int outcome, long long *next_try)
 static int attempt(struct job_ctx *jc)
 {
 	struct strbuf detail = STRBUF_INIT;
-	int outcome;
+	int     outcome;
 
+	if (jc->order.status != BOOK_OPEN && jc->order.status != BOOK_INSTALLED) {
+		sb_appendf(&jc->why, "order %lld is %s", jc->order.id, book_status_name(jc->order.status));
+		return INSTALL_REFUSE;
+	}
 	if (jc->run.target == NULL) {
 		sb_appendf(&jc->why, "no [target %s] in %s", jc->order.target, jc->run.cfg->path);
 		return INSTALL_RETRY;
 	}
-	sb_appendf(&detail, "installing certificate %s into target %s", jc->cert.sha256,
+	sb_appendf(&detail, "installing certificate %s into target %s", jc->job.cert_sha256,
 		   jc->run.target->name);
-	note_event(jc, "install_attempt", detail.data);
+	note_event(jc, "install_attempt", sb_str(&detail));
 	sb_free(&detail);
-	outcome = install_attempt(&jc->run, &jc->order, &jc->cert, &jc->outcome, &jc->why);
+	outcome = install_attempt(&jc->run, &jc->order, &jc->job, &jc->outcome, &jc->why);
 	if (outcome != INSTALL_DONE && jc->why.len == 0)
 		sb_appends(&jc->why, "failed for an unknown reason");
 	return outcome;
 }
 
+static const char *mine_prefix(void)
+{
+	static char prefix[300];
+	const char *colon;
+
+	if (prefix[0] == 0) {
+		colon = strrchr(installer_name(), ':');
+		snprintf(prefix, sizeof(prefix), "%.*s:", (int) (colon - installer_name()), installer_name());
+	}
+	return prefix;
+}
+
 int install_job_run(struct ledger *ledger, const struct config *cfg, long long job_id,
-		            time_t now, long long stale_before, long long *next_try)
+		    time_t now, long long *next_try)
 {
 	struct job_ctx jc;
 	int     outcome;
@@ -180,14 +253,15 @@ int install_job_run(struct ledger *ledger, const struct config *cfg, long long j
 	jc.run.ledger = ledger;
 	jc.run.cfg = cfg;
 	jc.run.now = now;
-	rc = ledger_claim_install_job(ledger, job_id, (long long) now, stale_before);
+	rc = book_install_claim(ledger, job_id, (long long) now, cfg->install_lease, installer_name(),
+				mine_prefix());
 	if (rc != 0)
 		return rc == LEDGER_NOT_FOUND ? INSTALL_NOT_CLAIMED : -1;
 	if ((rc = load_job(&jc, job_id)) != 0) {
 		msg_error("install job %lld: %s", job_id,
-			  rc == LEDGER_NOT_FOUND ? "its order or certificate is gone" : ledger_error(ledger));
+			  rc == LEDGER_NOT_FOUND ? "its order is gone" : ledger_error(ledger));
 		if (rc == LEDGER_NOT_FOUND)
-			ledger_finish_install_job(ledger, job_id, JOB_FAILED, 0, "order or certificate missing");
+			book_install_finish(ledger, job_id, INSTALL_JOB_REFUSED, 0, "the order is gone");
 		rc = -1;
 		goto out;
 	}
@@ -198,8 +272,12 @@ int install_job_run(struct ledger *ledger, const struct config *cfg, long long j
 out:
 	install_job_clear(&jc.job);
 	order_clear(&jc.order);
-	cert_record_clear(&jc.cert);
 	install_outcome_clear(&jc.outcome);
 	sb_free(&jc.why);
 	return rc;
+}
+
+const char *install_mine_prefix(void)
+{
+	return mine_prefix();
 }

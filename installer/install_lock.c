@@ -9,12 +9,13 @@
  *	void install_lock_release(int fd)
  * DESCRIPTION
  *	install_lock_take() takes an exclusive flock() on
- *	"[installer] backup_dir/.installer.lock" (the directory is made,
+ *	"[installer] state_dir/.installer.lock" (the directory is made,
  *	mode 0700, when missing), waiting for it when wait is set.  It is
  *	held while an installer runs jobs, so two installers never write the
  *	same target at once, and whoever holds it knows that a job still
- *	marked running was left by an installer that died: such a job is
- *	taken up again at once.  The kernel drops the lock when its holder
+ *	marked running and claimed by this host was left by an installer
+ *	that died: such a job is taken up again at once (a job claimed by
+ *	another host waits for its lease to run out).  The kernel drops the lock when its holder
  *	dies, SIGKILL included.
  *
  *	Returns the descriptor holding the lock, or -1 with why (also when
@@ -30,19 +31,23 @@
 #include <unistd.h>
 
 #include "install.h"
+#include "safe_path.h"
 
 #define LOCK_NAME	".installer.lock"
 
 int install_lock_take(const struct config *cfg, int wait, struct strbuf *why)
 {
 	struct strbuf path = STRBUF_INIT;
+	int dirfd;
 	int fd = -1;
 	int rc;
 
-	if (dir_make(cfg->backup_dir, 0700, why) < 0)
+	if ((dirfd = safe_dir_open(cfg->state_dir, 1, 0700, why)) < 0)
 		return -1;
-	sb_appendf(&path, "%s/" LOCK_NAME, cfg->backup_dir);
-	if ((fd = open(path.data, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0) {
+	sb_appendf(&path, "%s/" LOCK_NAME, cfg->state_dir);
+	fd = openat(dirfd, LOCK_NAME, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	close(dirfd);
+	if (fd < 0) {
 		sb_appendf(why, "open %s: %s", path.data, strerror(errno));
 		sb_free(&path);
 		return -1;

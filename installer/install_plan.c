@@ -86,29 +86,27 @@ static void role_content(enum install_role role, const char *key_pem, const char
 		sb_appends(out, chain_pem);
 }
 
-/* owner_ids - the target's owner and group, -1 for those not set */
-
-static int owner_ids(const struct target_config *target, struct install_plan *plan,
-		             struct strbuf *why)
+int install_target_ids(const struct target_config *target, uid_t *uid, gid_t *gid,
+		       struct strbuf *why)
 {
 	struct passwd *pw;
 	struct group *gr;
 
-	plan->uid = (uid_t) -1;
-	plan->gid = (gid_t) -1;
+	*uid = (uid_t) -1;
+	*gid = (gid_t) -1;
 	if (target->owner) {
 		if ((pw = getpwnam(target->owner)) == NULL) {
 			sb_appendf(why, "[target %s] owner %s: no such user", target->name, target->owner);
 			return -1;
 		}
-		plan->uid = pw->pw_uid;
+		*uid = pw->pw_uid;
 	}
 	if (target->group) {
 		if ((gr = getgrnam(target->group)) == NULL) {
 			sb_appendf(why, "[target %s] group %s: no such group", target->name, target->group);
 			return -1;
 		}
-		plan->gid = gr->gr_gid;
+		*gid = gr->gr_gid;
 	}
 	return 0;
 }
@@ -121,7 +119,7 @@ int install_plan_make(const struct target_config *target, const char *key_pem,
 	int role;
 
 	memset(plan, 0, sizeof(*plan));
-	if (owner_ids(target, plan, why) < 0)
+	if (install_target_ids(target, &plan->uid, &plan->gid, why) < 0)
 		return -1;
 	for (role = 0; role < INSTALL_ROLES; role++) {
 		if (role_path(target, role) == NULL)

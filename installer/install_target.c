@@ -17,7 +17,8 @@
  *	   set and the install is done (a certificate is installed once).
  *	3. Each file is replaced atomically (file_write.c).
  *	4. test_command, then reload_command, if the target has them, each
- *	   with [installer] command_timeout (run_command.c); each run is an
+ *	   with [installer] command_timeout, a clean environment and as the
+ *	   target's run_as user (run_command.c); each run is an
  *	   "install_command" event of the order with its outcome and output.
  *	5. If writing, the test or the reload fails: the backup set is
  *	   restored byte for byte and, when the reload had run (or an
@@ -32,20 +33,13 @@
 
 #include "install.h"
 #include "msg.h"
+#include "printable.h"
 
 #define MAX_SHOWN_COMMAND	200	/* bytes of a command line in an event */
 
-/* printable_copy - text safe for one event line: controls become spaces */
-
 static void printable_copy(struct strbuf *out, const char *text, size_t len, size_t max)
 {
-	size_t i;
-
-	for (i = 0; i < len && i < max; i++)
-		sb_append(out, ((unsigned char) text[i] < 0x20 || (unsigned char) text[i] > 0x7e)
-			  ? " " : text + i, 1);
-	if (len > max)
-		sb_appends(out, "...");
+	printable_append(out, text, len, max, PRINTABLE_ASCII | PRINTABLE_SPACES | PRINTABLE_ELLIPSIS);
 }
 
 static void command_line(const struct strlist *argv, struct strbuf *out)
@@ -64,6 +58,7 @@ static void command_line(const struct strlist *argv, struct strbuf *out)
 static int run_step(const struct install_run *run, const char *what, const struct strlist *argv,
 		            struct strbuf *why)
 {
+	struct command_spec spec;
 	struct command_result res;
 	struct strbuf detail = STRBUF_INIT;
 	struct strbuf outcome = STRBUF_INIT;
@@ -71,7 +66,11 @@ static int run_step(const struct install_run *run, const char *what, const struc
 
 	if (argv->count == 0)
 		return 0;
-	rc = run_command(argv, run->cfg->command_timeout, &res);
+	memset(&spec, 0, sizeof(spec));
+	spec.argv = argv;
+	spec.timeout = run->cfg->command_timeout;
+	spec.run_as = run->target->run_as;
+	rc = run_command(&spec, &res);
 	command_result_describe(&res, &outcome);
 	sb_appendf(&detail, "job %lld attempt %d: %s ", run->job_id, run->attempt, what);
 	command_line(argv, &detail);
@@ -80,7 +79,7 @@ static int run_step(const struct install_run *run, const char *what, const struc
 		sb_appends(&detail, "; output: ");
 		printable_copy(&detail, res.output.data, res.output.len, INSTALL_EVENT_OUTPUT);
 	}
-	if (ledger_add_event(run->ledger, run->order_id, "install_command", "%s", detail.data) < 0)
+	if (book_add_event(run->ledger, run->order_id, "install_command", "%s", detail.data) < 0)
 		msg_warn("order %lld: cannot record an event: %s", run->order_id,
 			 ledger_error(run->ledger));
 	if (rc < 0)
@@ -109,11 +108,11 @@ static int write_plan(const struct install_plan *plan, struct strbuf *why)
  * read the new ones; the set stays open when restoring failed */
 
 static void roll_back(const struct install_run *run, const struct backup_set *set,
-		              int reload, struct strbuf *why)
+		              const struct install_plan *plan, int reload, struct strbuf *why)
 {
 	struct strbuf more = STRBUF_INIT;
 
-	if (backup_set_restore(set, &more) < 0) {
+	if (backup_set_restore(set, plan, &more) < 0) {
 		sb_appendf(why, "; restoring the previous files FAILED: %s", more.data);
 		msg_error("order %lld: restoring the previous files of [target %s] failed: %s",
 			  run->order_id, run->target->name, more.data);
@@ -142,7 +141,7 @@ int install_into_target(const struct install_run *run, const struct install_plan
 	int rc = INSTALL_RETRY;
 
 	*unchanged = 0;
-	if (backup_set_open(run->cfg->backup_dir, target->name, run->job_id, plan, &set, why) < 0) {
+	if (backup_set_open(run->cfg->state_dir, target, run->job_id, plan, &set, why) < 0) {
 		backup_set_free(&set);
 		return INSTALL_RETRY;
 	}
@@ -150,11 +149,11 @@ int install_into_target(const struct install_run *run, const struct install_plan
 		*unchanged = 1;
 		rc = INSTALL_DONE;
 	} else if (write_plan(plan, why) < 0) {
-		roll_back(run, &set, set.reused, why);
+		roll_back(run, &set, plan, set.reused, why);
 	} else if (run_step(run, "test_command", &target->test_command, why) < 0) {
-		roll_back(run, &set, set.reused, why);
+		roll_back(run, &set, plan, set.reused, why);
 	} else if (run_step(run, "reload_command", &target->reload_command, why) < 0) {
-		roll_back(run, &set, 1, why);
+		roll_back(run, &set, plan, 1, why);
 	} else {
 		rc = INSTALL_DONE;
 	}

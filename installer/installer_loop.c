@@ -1,56 +1,48 @@
 /*
  * NAME
- *	installer_loop - run the due install jobs, once or as a daemon
+ *	installer_loop - run the installer once or as a daemon
  * SYNOPSIS
  *	#include "install.h"
  *
  *	int install_run_due(struct ledger *ledger, const struct config *cfg,
  *			    time_t now, int *failed, long long *next_due)
+ *	int install_pending(struct ledger *ledger, const struct config *cfg,
+ *			    const char *self, int *ran, int *failed)
  *	int install_watch(struct ledger *ledger, const struct config *cfg,
- *			  const struct parser *parser)
+ *			  const char *self)
  * DESCRIPTION
- *	install_run_due() is "mailcert install --pending": it takes the
- *	installer lock (install_lock.c, waiting for another installer's pass
- *	to end), lists the jobs due at now and runs each once
- *	(install_job_run()), at most INSTALL_BATCH of them.  Holding the
- *	lock, it takes up a job left running by an installer that died.
- *	*failed counts the jobs whose attempt did not install; *next_due is
- *	lowered to the earliest retry it scheduled.  Returns the number of
- *	jobs run, or -1 (lock or ledger error, reported).
+ *	install_pending() is "mailcert install --pending": it takes the
+ *	installer lock of this host (install_lock.c, waiting for another
+ *	installer's pass to end), takes the intake's new install requests
+ *	into the book (install_requests.c), and runs the jobs due now, at
+ *	most INSTALL_BATCH of them (install_run_due()).  *ran counts the
+ *	jobs run, *failed those that did not install.
  *
- *	install_watch() is "mailcert install --watch", the daemon and the
- *	one worker outside the SMTP session: on every pass it runs the due
- *	install jobs and then the due approval actions (approve_worker.c,
- *	with the CA profiles of parser).  It binds
- *	the unix datagram socket [installer] wake_socket (mode 0666: a
- *	datagram carries nothing and only makes the installer look at the
- *	ledger sooner; a stale socket is replaced; the parent directory is
- *	made, mode 0755, when missing), runs the due jobs, and waits with
- *	poll() for a datagram from the milter, at most [installer]
- *	poll_interval seconds or until the next retry is due.  SIGTERM and
- *	SIGINT end it after the job at hand; the socket is removed.
- *	Returns 0, or 1 when the socket cannot be set up.
+ *	install_watch() is "mailcert install --watch", the daemon.  It binds
+ *	the datagram socket [installer] wake_socket (in a directory that
+ *	must exist: /run/mailcert/installer, made by systemd), and on every
+ *	pass does what install_pending() does, and at most every [expiry]
+ *	interval seconds the expiry watch (expiry.c).  Between passes it
+ *	waits with poll() for a datagram from the intake, at most
+ *	[installer] poll_interval seconds or until the next retry is due.
+ *	SIGTERM and SIGINT end it after the job at hand; the socket is
+ *	removed.  Returns 0, or 1 when the socket cannot be set up.
+ *
+ *	The installer has no network and parses no mail: it never runs the
+ *	approver, which is a daemon of its own, as its own user.
  * LICENSE
  *	See the README of mailcert.
  */
 #include <errno.h>
-#include <libgen.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
-#include "approve.h"
 #include "install.h"
 #include "msg.h"
-#include "mymalloc.h"
-
-#define SOCKET_MODE	0666
-#define SOCKET_DIR_MODE	0755
+#include "wake.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -60,23 +52,27 @@ static void request_stop(int sig)
 	stop_requested = 1;
 }
 
-/* run_ids - one pass over the due jobs; -1 on a ledger error */
-
-static int run_ids(struct ledger *ledger, const struct config *cfg, const long long *ids,
-		           size_t count, int *failed, long long *next_due)
+int install_run_due(struct ledger *ledger, const struct config *cfg, time_t now,
+		    int *failed, long long *next_due)
 {
+	long long *ids = NULL;
 	long long next;
-	time_t now;
-	size_t i;
-	int rc;
-	int ran = 0;
+	size_t  count = 0;
+	size_t  i;
+	int     ran = 0;
+	int     rc;
 
-	for (i = 0; i < count && i < INSTALL_BATCH && !stop_requested; i++) {
-		now = time(NULL);
+	if (book_installs_due(ledger, (long long) now, install_mine_prefix(), INSTALL_BATCH, &ids,
+			      &count) < 0) {
+		msg_error("listing due install jobs: %s", ledger_error(ledger));
+		return -1;
+	}
+	for (i = 0; i < count && !stop_requested; i++) {
 		next = 0;
-		rc = install_job_run(ledger, cfg, ids[i], now, (long long) now + 1, &next);
+		rc = install_job_run(ledger, cfg, ids[i], time(NULL), &next);
 		if (rc < 0) {
 			msg_error("install job %lld: %s", ids[i], ledger_error(ledger));
+			free(ids);
 			return -1;
 		}
 		if (rc == INSTALL_NOT_CLAIMED)
@@ -87,83 +83,43 @@ static int run_ids(struct ledger *ledger, const struct config *cfg, const long l
 		if (next > 0 && (*next_due == 0 || next < *next_due))
 			*next_due = next;
 	}
+	free(ids);
 	return ran;
 }
 
-int install_run_due(struct ledger *ledger, const struct config *cfg, time_t now,
-		            int *failed, long long *next_due)
+/* one_pass - requests, then due jobs, under the host's lock */
+
+static int one_pass(struct ledger *ledger, const struct config *cfg, const char *self,
+		    int *failed, long long *next_due)
 {
 	struct strbuf why = STRBUF_INIT;
-	long long *ids = NULL;
-	size_t count = 0;
-	int lock;
-	int ran = -1;
+	int     added = 0;
+	int     lock;
+	int     ran;
 
 	if ((lock = install_lock_take(cfg, 1, &why)) < 0) {
-		msg_error("%s", why.data);
+		msg_error("%s", sb_str(&why));
 		sb_free(&why);
 		return -1;
 	}
-	if (ledger_due_install_jobs(ledger, (long long) now, &ids, &count) < 0)
-		msg_error("listing due install jobs: %s", ledger_error(ledger));
-	else
-		ran = run_ids(ledger, cfg, ids, count, failed, next_due);
-	free(ids);
+	if (install_take_requests(ledger, cfg, self, &added, &why) < 0)
+		msg_warn("%s", sb_str(&why));
+	else if (added)
+		msg_info("%d new install job%s from the intake", added, added == 1 ? "" : "s");
+	ran = install_run_due(ledger, cfg, time(NULL), failed, next_due);
 	install_lock_release(lock);
 	sb_free(&why);
 	return ran;
 }
 
-/* wake_socket_open - the bound datagram socket, or -1 */
-
-static int wake_socket_open(const char *path)
+int install_pending(struct ledger *ledger, const struct config *cfg, const char *self,
+		    int *ran, int *failed)
 {
-	struct sockaddr_un addr;
-	struct strbuf why = STRBUF_INIT;
-	struct stat st;
-	char   *copy;
-	mode_t  old_mask;
-	int     fd;
-	int     rc;
+	long long next_due = 0;
 
-	if (strlen(path) >= sizeof(addr.sun_path)) {
-		msg_error("wake_socket %s: path too long", path);
-		return -1;
-	}
-	copy = xstrdup(path);
-	rc = dir_make(dirname(copy), SOCKET_DIR_MODE, &why);
-	free(copy);
-	if (rc < 0) {
-		msg_error("wake_socket: %s", why.data);
-		sb_free(&why);
-		return -1;
-	}
-	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
-		unlink(path);
-	memset(&addr, 0, sizeof(addr));
-	addr.sun_family = AF_UNIX;
-	strcpy(addr.sun_path, path);
-	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0) {
-		msg_error("wake_socket: socket: %s", strerror(errno));
-		return -1;
-	}
-	old_mask = umask(0777 & ~SOCKET_MODE);
-	rc = bind(fd, (struct sockaddr *) &addr, sizeof(addr));
-	umask(old_mask);
-	if (rc < 0) {
-		msg_error("wake_socket %s: bind: %s", path, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static void drain(int fd)
-{
-	char buf[64];
-
-	while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) >= 0)
-		;
+	*failed = 0;
+	*ran = one_pass(ledger, cfg, self, failed, &next_due);
+	return *ran < 0 ? -1 : 0;
 }
 
 static void catch_stop_signals(void)
@@ -177,46 +133,65 @@ static void catch_stop_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 }
 
-/* wait_ms - until the next poll, or the next retry if sooner */
+/* wait_ms - until the next poll, retry or expiry look, whichever is first */
 
-static int wait_ms(const struct config *cfg, long long next_due)
+static int wait_ms(const struct config *cfg, long long next_due, long long next_expiry)
 {
-	long long wait = (long long) cfg->poll_interval;
 	long long now = (long long) time(NULL);
+	long long until = now + cfg->poll_interval;
 
-	if (next_due > 0 && next_due - now < wait)
-		wait = next_due > now ? next_due - now : 0;
-	return (int) (wait * 1000);
+	if (next_due > 0 && next_due < until)
+		until = next_due;
+	if (next_expiry < until)
+		until = next_expiry;
+	return until > now ? (int) ((until - now) * 1000) : 0;
 }
 
-int install_watch(struct ledger *ledger, const struct config *cfg, const struct parser *parser)
+static void watch_expiry(struct ledger *ledger, const struct config *cfg, long long *next_expiry)
 {
+	int     sent = 0;
+
+	if ((long long) time(NULL) < *next_expiry)
+		return;
+	if (expiry_remind(ledger, cfg, time(NULL), &sent) < 0)
+		msg_warn("expiry watch: %s", ledger_error(ledger));
+	else if (sent)
+		msg_info("expiry watch: %d reminder%s sent", sent, sent == 1 ? "" : "s");
+	*next_expiry = (long long) time(NULL) + cfg->expiry_interval;
+}
+
+int install_watch(struct ledger *ledger, const struct config *cfg, const char *self)
+{
+	struct strbuf why = STRBUF_INIT;
 	struct pollfd pfd;
 	long long next_due = 0;
-	int failed;
-	int fd;
+	long long next_expiry = 0;
+	int     failed;
+	int     fd;
 
-	if ((fd = wake_socket_open(cfg->wake_socket)) < 0)
+	if ((fd = wake_listen(cfg->wake_socket, &why)) < 0) {
+		msg_error("[installer] wake_socket: %s", sb_str(&why));
+		sb_free(&why);
 		return 1;
+	}
 	catch_stop_signals();
-	msg_info("installer waiting on %s", cfg->wake_socket);
+	msg_info("installer waiting on %s (logging to %s)", cfg->wake_socket, msg_destination());
 	while (!stop_requested) {
 		failed = 0;
 		if (next_due <= (long long) time(NULL))
 			next_due = 0;
-		install_run_due(ledger, cfg, time(NULL), &failed, &next_due);
+		one_pass(ledger, cfg, self, &failed, &next_due);
 		if (stop_requested)
 			break;
-		approval_run_due(ledger, cfg, parser, time(NULL));
-		if (stop_requested)
-			break;
+		watch_expiry(ledger, cfg, &next_expiry);
 		pfd.fd = fd;
 		pfd.events = POLLIN;
-		if (poll(&pfd, 1, wait_ms(cfg, next_due)) > 0)
-			drain(fd);
+		if (poll(&pfd, 1, wait_ms(cfg, next_due, next_expiry)) > 0)
+			wake_drain(fd);
 	}
 	msg_info("installer stopping");
 	close(fd);
 	unlink(cfg->wake_socket);
+	sb_free(&why);
 	return 0;
 }

@@ -10,7 +10,17 @@
 
 #include <stdarg.h>
 
-void msg_open(const char *ident, int to_stderr);
+#include "strbuf.h"
+
+#define MSG_TO_SYSLOG	"syslog"
+#define MSG_TO_STDERR	"stderr"
+
+/* Where lines go: "syslog" (facility mail), "stderr", or an absolute file
+ * path (appended, one write per line).  Until msg_open() lines go to
+ * stderr.  -1 with why when the file cannot be opened. */
+int msg_open(const char *ident, const char *destination, struct strbuf *why);
+/* Where lines go now, in words ("syslog, facility mail", a path...). */
+const char *msg_destination(void);
 void msg_set_verbose(int verbose);
 int msg_verbose(void);
 void msg_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -1,51 +1,48 @@
 /*
  * NAME
- *	sendmail - submit one message through the local sendmail(1)
+ *	sendmail - the one mail composer of mailcert, and sendmail(1)
  * SYNOPSIS
  *	#include "sendmail.h"
  *
- *	int sendmail_submit(const char *program, const char *message,
- *			    size_t len, int timeout, struct strbuf *why)
  *	int mail_header_value_ok(const char *value)
+ *	int mail_compose(const struct mail_out *m, struct strbuf *mail,
+ *			 struct strbuf *why)
+ *	int mail_send(const char *program, const struct mail_out *m,
+ *		      int timeout, struct strbuf *why)
  * DESCRIPTION
- *	mail_header_value_ok() is 1 for a header value we are willing to
- *	write (from the ledger or the configuration): 1 to
- *	MAIL_HEADER_VALUE_MAX bytes of printable ASCII, so no CR, no LF,
- *	nothing that could start a header of its own.
+ *	Every mail mailcert writes (an approval to act on, a confirmation,
+ *	a failure, an expiry reminder) is composed here: From, To, Subject,
+ *	Date, Message-ID, Auto-Submitted: auto-generated (RFC 3834, so that
+ *	no vacation program answers), MIME-Version and a text/plain body,
+ *	us-ascii and 7bit when the body is ASCII, else UTF-8 and 8bit.
  *
- *	Runs program with the argument vector "program -t -i" (recipients
- *	from the headers, a lone dot is not the end) with fork() and
- *	execve(), never through a shell, writes message to its standard
- *	input and waits for it.  The child gets /dev/null as standard
- *	output, keeps standard error, and no other descriptor of ours.
- *	SIGPIPE is ignored while writing, so a sendmail that dies early is
- *	an error, not the end of the caller.  A program still running after
- *	timeout seconds is killed.
+ *	Nothing from a stranger reaches a header: From, To and Subject must
+ *	pass mail_header_value_ok() (printable ASCII, no CR or LF, bounded),
+ *	To must be one plain address (no ',' ';' '"' '<'), and no body line
+ *	may be longer than MAIL_BODY_LINE_MAX or hold a CR.  Any failure
+ *	writes nothing.
  *
- *	Returns 0 when the program exited with status 0; -1 otherwise with
- *	the reason in why.
+ *	mail_send() hands the message to "PROGRAM -t -i" (recipients from
+ *	the header; a line "." does not end the message) through
+ *	run_command() (a clean environment, a timeout, no shell).
  * LICENSE
  *	See the README of mailcert.
  */
-#define _GNU_SOURCE			/* close_range() */
-
-#include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "run_command.h"
 #include "sendmail.h"
-#include "write_all.h"
 
-extern char **environ;
+#define HOST_MAX	256
 
 int mail_header_value_ok(const char *value)
 {
-	size_t len;
-	size_t i;
+	size_t  len;
+	size_t  i;
 
 	if (value == NULL || (len = strlen(value)) == 0 || len > MAIL_HEADER_VALUE_MAX)
 		return 0;
@@ -55,93 +52,120 @@ int mail_header_value_ok(const char *value)
 	return 1;
 }
 
-
-#define POLL_USEC	10000		/* how often a running child is checked */
-
-/* run_child - in the child: stdin from the pipe, then exec */
-
-static void run_child(const char *program, int in_fd)
+static int plain_address(const char *addr)
 {
-	char *const argv[] = {(char *) program, (char *) "-t", (char *) "-i", NULL};
-	int null_fd;
-
-	if (dup2(in_fd, 0) < 0)
-		_exit(127);
-	if ((null_fd = open("/dev/null", O_WRONLY)) >= 0 && null_fd != 1) {
-		dup2(null_fd, 1);
-		close(null_fd);
-	}
-	close_range(3, ~0U, 0);
-	signal(SIGPIPE, SIG_DFL);
-	execve(program, argv, environ);
-	_exit(127);
+	return mail_header_value_ok(addr) && strpbrk(addr, ",;\"<> ()") == NULL
+	    && strchr(addr, '@') != NULL;
 }
 
+/* body_ok - lines bounded, no CR, no NUL; *ascii when all of it is ASCII */
 
-/* wait_bounded - the child's wait status, killing it after timeout */
-
-static int wait_bounded(pid_t pid, int timeout, int *status)
+static int body_ok(const char *body, int *ascii)
 {
-	time_t deadline = time(NULL) + (timeout > 0 ? timeout : 60);
-	pid_t rc;
+	const unsigned char *p;
+	size_t  line = 0;
 
-	for (;;) {
-		rc = waitpid(pid, status, WNOHANG);
-		if (rc == pid)
+	*ascii = 1;
+	for (p = (const unsigned char *) body; *p; p++) {
+		if (*p == '\r')
 			return 0;
-		if (rc < 0 && errno != EINTR)
-			return -1;
-		if (time(NULL) >= deadline) {
-			kill(pid, SIGKILL);
-			waitpid(pid, status, 0);
-			return 1;
-		}
-		usleep(POLL_USEC);
+		if (*p >= 0x80)
+			*ascii = 0;
+		line = *p == '\n' ? 0 : line + 1;
+		if (line > MAIL_BODY_LINE_MAX)
+			return 0;
 	}
+	return 1;
 }
 
-int sendmail_submit(const char *program, const char *message, size_t len, int timeout,
-		            struct strbuf *why)
+static void add_date_and_id(struct strbuf *mail)
 {
-	struct sigaction ignore;
-	struct sigaction saved;
-	int fds[2];
-	int status = 0;
-	int wrote;
-	int waited;
-	pid_t pid;
+	char    host[HOST_MAX + 1];
+	char    date[64];
+	struct tm tm;
+	time_t  now = time(NULL);
+	struct timespec ts;
 
-	if (pipe2(fds, O_CLOEXEC) < 0) {
-		sb_appendf(why, "pipe: %s", strerror(errno));
+	memset(host, 0, sizeof(host));
+	if (gethostname(host, HOST_MAX) < 0 || !mail_header_value_ok(host)
+	    || strpbrk(host, "<>@ ") != NULL)
+		snprintf(host, sizeof(host), "localhost");
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (gmtime_r(&now, &tm) && strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm))
+		sb_appendf(mail, "Date: %s\n", date);
+	sb_appendf(mail, "Message-ID: <mailcert.%lld.%ld.%ld@%s>\n", (long long) ts.tv_sec,
+		   (long) ts.tv_nsec, (long) getpid(), host);
+}
+
+/* add_body - the body, ending in a new line */
+
+static void add_body(struct strbuf *mail, const char *body)
+{
+	size_t  len = strlen(body);
+
+	sb_append(mail, body, len);
+	if (len == 0 || body[len - 1] != '\n')
+		sb_append(mail, "\n", 1);
+}
+
+int mail_compose(const struct mail_out *m, struct strbuf *mail, struct strbuf *why)
+{
+	int     ascii;
+
+	if (!mail_header_value_ok(m->from) || strpbrk(m->from, ",;\"\n") != NULL) {
+		sb_appends(why, "[notify] from is not a safe header value");
 		return -1;
 	}
-	if ((pid = fork()) < 0) {
-		sb_appendf(why, "fork: %s", strerror(errno));
-		close(fds[0]);
-		close(fds[1]);
+	if (!plain_address(m->to)) {
+		sb_appends(why, "the recipient is not one plain mail address");
 		return -1;
 	}
-	if (pid == 0)
-		run_child(program, fds[0]);
-	close(fds[0]);
-	memset(&ignore, 0, sizeof(ignore));
-	ignore.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &ignore, &saved);
-	wrote = write_all(fds[1], message, len);
-	close(fds[1]);
-	sigaction(SIGPIPE, &saved, NULL);
-	waited = wait_bounded(pid, timeout, &status);
-	if (waited > 0)
-		sb_appendf(why, "%s did not finish within %d seconds; killed", program, timeout);
-	else if (waited < 0)
-		sb_appendf(why, "waiting for %s: %s", program, strerror(errno));
-	else if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-		sb_appendf(why, "cannot run %s", program);
-	else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		sb_appendf(why, "%s failed (wait status %d)", program, status);
-	else if (wrote < 0)
-		sb_appendf(why, "%s did not read the whole message", program);
-	else
-		return 0;
-	return -1;
+	if (!mail_header_value_ok(m->subject)) {
+		sb_appends(why, "the subject is not printable ASCII of bounded length");
+		return -1;
+	}
+	if (m->body == NULL || !body_ok(m->body, &ascii)) {
+		sb_appends(why, "the body has a line that is too long or holds a CR");
+		return -1;
+	}
+	sb_appendf(mail, "From: %s\nTo: %s\nSubject: %s\n", m->from, m->to, m->subject);
+	add_date_and_id(mail);
+	sb_appendf(mail, "Auto-Submitted: auto-generated\nMIME-Version: 1.0\n"
+		   "Content-Type: text/plain; charset=%s\nContent-Transfer-Encoding: %s\n\n",
+		   ascii ? "us-ascii" : "utf-8", ascii ? "7bit" : "8bit");
+	add_body(mail, m->body);
+	return 0;
+}
+
+int mail_send(const char *program, const struct mail_out *m, int timeout, struct strbuf *why)
+{
+	struct strbuf mail = STRBUF_INIT;
+	struct strlist argv = STRLIST_INIT;
+	struct command_spec spec;
+	struct command_result res;
+	int     rc;
+
+	if (mail_compose(m, &mail, why) < 0) {
+		sb_free(&mail);
+		return -1;
+	}
+	strlist_add(&argv, program);
+	strlist_add(&argv, "-t");
+	strlist_add(&argv, "-i");
+	memset(&spec, 0, sizeof(spec));
+	spec.argv = &argv;
+	spec.timeout = timeout;
+	spec.input = mail.data;
+	spec.input_len = mail.len;
+	rc = run_command(&spec, &res);
+	if (rc < 0) {
+		sb_appendf(why, "%s ", program);
+		command_result_describe(&res, why);
+		if (res.output.len)
+			sb_appendf(why, ": %.200s", res.output.data);
+	}
+	command_result_clear(&res);
+	strlist_free(&argv);
+	sb_free(&mail);
+	return rc;
 }

@@ -3,7 +3,8 @@
  *	callbacks - the libmilter callbacks of mailcert-milter
  * SYNOPSIS
  *	struct smfiDesc mailcert_filter
- *	void callbacks_init(struct milter_ledger *ml, struct watch *watch)
+ *	void callbacks_init(struct intake *intake, struct watch *watch,
+ *			    int spool_dirfd)
  * DESCRIPTION
  *	One struct connctx per SMTP connection (created at negotiation, set
  *	with smfi_setpriv, freed at close) holds at most one struct msgctx,
@@ -17,16 +18,22 @@
  *	one (libmilter stands in for an MTA that cannot do without); and
  *	SMFIS_SKIP when the MTA understands it; of the macros, only the queue
  *	id ("i") at MAIL FROM and RCPT TO.  Each recipient is checked
- *	against the in-memory watch set at RCPT TO; at DATA a message with
- *	no watched recipient is accepted at once, so the MTA sends neither
- *	headers nor body.  A watched message is buffered up to [milter]
- *	max_message_size, parsed and recorded at end of message, and always
- *	delivered with one X-Mailcert header saying what mailcert did.  Only
- *	a ledger failure with [milter] on_error = tempfail holds mail back.
+ *	against the in-memory watch set at RCPT TO (watch.c: never the
+ *	ledger, never a wait); at DATA a message with no watched recipient
+ *	is accepted at once, so the MTA sends neither headers nor body.  A
+ *	watched message is kept in memory up to [milter] memory_size and in
+ *	a spool file beyond (message_buf.c), up to max_message_size; at end
+ *	of message it waits for a parser slot (slots.c, at most parse_wait
+ *	seconds, else "not parsed: busy"), is parsed without any lock held,
+ *	and recorded by the intake rules (intake.c); it is always delivered
+ *	with one X-Mailcert header saying what mailcert did.  Only a ledger
+ *	failure with [milter] on_error = tempfail holds mail back.  After an
+ *	install request the installer is woken, after an approval the
+ *	approver (a datagram each, wake.c).
  *
  *	Every log line starts with the queue id (macro "i"), or NOQUEUE.
- *	callbacks_init() hands in the shared ledger and watch set before
- *	smfi_main() runs.
+ *	callbacks_init() hands in the intake, the watch set and the spool
+ *	directory before smfi_main() runs.
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -35,9 +42,12 @@
 
 #include <libmilter/mfapi.h>
 
+#include "message_buf.h"
 #include "milter.h"
 #include "msg.h"
 #include "mymalloc.h"
+#include "printable.h"
+#include "wake.h"
 
 #define QUEUE_ID_UNKNOWN	"NOQUEUE"
 #define HEADER_COPY_MAX		998	/* bytes kept of Message-ID or Subject */
@@ -52,9 +62,7 @@ struct msgctx {
 	struct strbuf mctx_rcpts;	/* watched recipients, comma separated */
 	size_t  mctx_rcpt_count;
 	int     mctx_watched;
-	struct strbuf mctx_data;	/* the message as received */
-	size_t  mctx_size;		/* bytes received so far */
-	const char *mctx_too_big;	/* set when buffering stopped */
+	struct message_buf mctx_data;	/* the message as received */
 	char   *mctx_message_id;
 	char   *mctx_subject;
 	int     mctx_forged;		/* X-Mailcert headers that came with it */
@@ -67,13 +75,15 @@ struct connctx {
 	struct msgctx *cctx_msg;
 };
 
-static struct milter_ledger *shared_ledger;
+static struct intake *shared_intake;
 static struct watch *shared_watch;
+static int shared_spool = -1;
 
-void callbacks_init(struct milter_ledger *ml, struct watch *watch)
+void callbacks_init(struct intake *intake, struct watch *watch, int spool_dirfd)
 {
-	shared_ledger = ml;
+	shared_intake = intake;
 	shared_watch = watch;
+	shared_spool = spool_dirfd;
 }
 
 /* Contexts ------------------------------------------------------------- */
@@ -85,7 +95,7 @@ static void msgctx_free(struct msgctx *mctx)
 	settings_release(mctx->mctx_settings);
 	free(mctx->mctx_sender);
 	sb_free(&mctx->mctx_rcpts);
-	sb_free(&mctx->mctx_data);
+	message_buf_free(&mctx->mctx_data);
 	free(mctx->mctx_message_id);
 	free(mctx->mctx_subject);
 	free(mctx);
@@ -198,9 +208,10 @@ static sfsistat mlfi_envfrom(SMFICTX *ctx, char **argv)
 		return reply(cctx, SMFIP_NR_MAIL, SMFIS_ACCEPT);
 	}
 	mctx->mctx_sender = xstrdup(argv && argv[0] ? argv[0] : "");
+	message_buf_init(&mctx->mctx_data, shared_spool, mctx->mctx_settings->cfg->memory_size,
+			 mctx->mctx_settings->cfg->max_message_size);
 	note_queue_id(ctx, mctx);
 	cctx->cctx_msg = mctx;
-	watch_refresh(shared_watch, shared_ledger);
 	return reply(cctx, SMFIP_NR_MAIL, SMFIS_CONTINUE);
 }
 
@@ -252,19 +263,12 @@ static sfsistat mlfi_data(SMFICTX *ctx)
 
 static void buffer(struct msgctx *mctx, const void *data, size_t len)
 {
-	size_t  limit = mctx->mctx_settings->cfg->max_message_size;
+	int     was_big = mctx->mctx_data.too_big;
 
-	mctx->mctx_size += len;
-	if (mctx->mctx_too_big)
-		return;
-	if (mctx->mctx_size > limit) {
-		mctx->mctx_too_big = "max_message_size";
-		sb_free(&mctx->mctx_data);
+	message_buf_add(&mctx->mctx_data, data, len);
+	if (mctx->mctx_data.too_big && !was_big)
 		msg_info("%s: message over max_message_size (%zu bytes), not parsed",
-			 mctx->mctx_queue_id, limit);
-		return;
-	}
-	sb_append(&mctx->mctx_data, data, len);
+			 mctx->mctx_queue_id, mctx->mctx_data.max_size);
 }
 
 static void keep_header(char **slot, const char *value)
@@ -312,7 +316,7 @@ static sfsistat mlfi_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 	if (cctx == NULL || (mctx = cctx->cctx_msg) == NULL)
 		return SMFIS_CONTINUE;
 	buffer(mctx, chunk, len);
-	if (mctx->mctx_too_big && cctx->cctx_can_skip)
+	if ((mctx->mctx_data.too_big || mctx->mctx_data.failed) && cctx->cctx_can_skip)
 		return SMFIS_SKIP;
 	return SMFIS_CONTINUE;
 }
@@ -323,65 +327,114 @@ static sfsistat mlfi_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 static void mark_message(SMFICTX *ctx, struct connctx *cctx, struct msgctx *mctx,
 			         const char *what)
 {
-	char    value[MILTER_HEADER_MAX];
+	char    value[INTAKE_WHAT_MAX];
 	int     i;
 
 	for (i = mctx->mctx_forged; cctx->cctx_can_chghdrs && i > 0; i--)
 		if (smfi_chgheader(ctx, MILTER_HEADER_NAME, i, NULL) != MI_SUCCESS)
 			msg_warn("%s: cannot remove a forged %s header", mctx->mctx_queue_id,
 				 MILTER_HEADER_NAME);
-	header_safe_text(what, value, sizeof(value));
+	printable_buf(value, sizeof(value), what, PRINTABLE_ASCII | PRINTABLE_SPACES);
 	if (smfi_addheader(ctx, MILTER_HEADER_NAME, value) != MI_SUCCESS)
 		msg_warn("%s: cannot add the %s header", mctx->mctx_queue_id, MILTER_HEADER_NAME);
 }
 
-static int parse_and_record(struct msgctx *mctx, struct strbuf *what, long long *job_id)
+/* not_parsed - why the message is delivered without being parsed */
+
+static const char *not_parsed(const struct msgctx *mctx)
+{
+	if (mctx->mctx_data.too_big)
+		return "over max_message_size";
+	if (mctx->mctx_data.failed)
+		return "the spool file could not be written";
+	return NULL;
+}
+
+/* parse_in_slot - the verdict, in one of the parser slots; -1 when none
+ * came free in time */
+
+static int parse_in_slot(struct msgctx *mctx, struct verdict *verdict)
+{
+	const struct config *cfg = mctx->mctx_settings->cfg;
+	struct message_buf *mb = &mctx->mctx_data;
+
+	if (slot_take(cfg->parse_wait) < 0) {
+		msg_warn("%s: no parser free within %d s ([milter] max_parsers %d), not parsed",
+			 mctx->mctx_queue_id, cfg->parse_wait, slots_max());
+		return -1;
+	}
+	if (mb->fd >= 0)
+		parser_parse_fd(mctx->mctx_settings->parser, mb->fd, mb->size, verdict);
+	else
+		parser_parse(mctx->mctx_settings->parser, mb->mem.data ? mb->mem.data : "", mb->mem.len,
+			     verdict);
+	slot_give();
+	if (verdict->limit_hit)
+		msg_info("%s: parser stopped at %s", mctx->mctx_queue_id, verdict->limit_hit);
+	return 0;
+}
+
+static int parse_and_record(struct msgctx *mctx, struct intake_result *res)
 {
 	const struct settings *settings = mctx->mctx_settings;
-	struct mail_facts facts;
+	struct intake_mail mail;
 	struct verdict verdict;
+	int     parsed = 0;
 	int     rc;
 
-	memset(&facts, 0, sizeof(facts));
-	facts.queue_id = mctx->mctx_queue_id;
-	facts.sender = mctx->mctx_sender;
-	facts.rcpts = sb_str(&mctx->mctx_rcpts);
-	facts.message_id = mctx->mctx_message_id;
-	facts.subject = mctx->mctx_subject;
-	facts.too_big = mctx->mctx_too_big;
-	if (mctx->mctx_too_big)
-		return record_mail(shared_ledger, shared_watch, settings, &facts, NULL, what, job_id);
+	memset(&mail, 0, sizeof(mail));
+	mail.queue_id = mctx->mctx_queue_id;
+	mail.sender = mctx->mctx_sender;
+	mail.rcpts = sb_str(&mctx->mctx_rcpts);
+	mail.message_id = mctx->mctx_message_id;
+	mail.subject = mctx->mctx_subject;
+	mail.not_parsed = not_parsed(mctx);
 	verdict_init(&verdict);
-	parser_parse(settings->parser, mctx->mctx_data.data ? mctx->mctx_data.data : "",
-		     mctx->mctx_data.len, &verdict);
-	if (verdict.limit_hit)
-		msg_info("%s: parser stopped at %s", mctx->mctx_queue_id, verdict.limit_hit);
-	rc = record_mail(shared_ledger, shared_watch, settings, &facts, &verdict, what, job_id);
+	if (mail.not_parsed == NULL && parse_in_slot(mctx, &verdict) == 0)
+		parsed = 1;
+	else if (mail.not_parsed == NULL)
+		mail.not_parsed = "busy";
+	rc = intake_record(shared_intake, settings->cfg, settings->trust_anchors, &mail,
+			   parsed ? &verdict : NULL, res);
 	verdict_free(&verdict);
 	return rc;
+}
+
+static void wake(const char *path, const char *whom, const char *queue_id)
+{
+	struct strbuf why = STRBUF_INIT;
+
+	if (wake_send(path, &why) < 0)
+		msg_warn("%s: cannot wake the %s: %s", queue_id, whom, sb_str(&why));
+	sb_free(&why);
 }
 
 static sfsistat mlfi_eom(SMFICTX *ctx)
 {
 	struct connctx *cctx = smfi_getpriv(ctx);
 	struct msgctx *mctx;
-	struct strbuf what = STRBUF_INIT;
-	long long job_id = 0;
+	struct intake_result res;
+	const struct config *cfg;
 	sfsistat result = SMFIS_ACCEPT;
 
 	if (cctx == NULL || (mctx = cctx->cctx_msg) == NULL || !mctx->mctx_watched)
 		return accept_message(cctx, 0);
 	note_queue_id(ctx, mctx);
-	if (parse_and_record(mctx, &what, &job_id) < 0
-	    && strcmp(mctx->mctx_settings->cfg->on_error, "tempfail") == 0) {
+	cfg = mctx->mctx_settings->cfg;
+	intake_result_init(&res);
+	if (parse_and_record(mctx, &res) < 0 && strcmp(cfg->on_error, "tempfail") == 0) {
 		msg_warn("%s: on_error = tempfail: the MTA will retry", mctx->mctx_queue_id);
 		result = SMFIS_TEMPFAIL;
 	}
 	if (result == SMFIS_ACCEPT)
-		mark_message(ctx, cctx, mctx, sb_str(&what));
-	if (job_id > 0)
-		wake_installer(mctx->mctx_settings->cfg->wake_socket, mctx->mctx_queue_id);
-	sb_free(&what);
+		mark_message(ctx, cctx, mctx, sb_str(&res.what));
+	if (res.orders_changed)
+		watch_invalidate(shared_watch);
+	if (res.install_request > 0)
+		wake(cfg->wake_socket, "installer", mctx->mctx_queue_id);
+	if (res.wake_approver)
+		wake(cfg->approve_wake_socket, "approver", mctx->mctx_queue_id);
+	intake_result_free(&res);
 	message_end(cctx);
 	return result;
 }

@@ -1,97 +1,126 @@
 /*
  * NAME
- *	mailcert-milter - watch the approver mailboxes, record CA mail in the ledger
+ *	mailcert-milter - watch the approver mailboxes, record CA mail
  * SYNOPSIS
- *	mailcert-milter [-c FILE] [-f] [-n] [-v]
+ *	mailcert-milter [-c FILE] [-f] [-n] [-v] [-l DEST] [-h] [-V]
  * DESCRIPTION
  *	-c FILE	the configuration (default /etc/mailcert/mailcert.conf)
- *	-f	stay in the foreground and log to stderr (default: detach and
- *		log to syslog, facility mail)
+ *	-f	stay in the foreground; log to stderr unless -l says otherwise
  *	-n	check the configuration and the CA profiles, then exit
  *	-v	verbose logging
+ *	-l DEST	log to syslog, stderr or a file (default [log] to, else
+ *		syslog; stderr with -f)
+ *	-h	usage; -V the version
  *
- *	Start-up opens everything privileged first: the configuration, the
- *	compiled CA profiles, the ledger, and the milter socket (created
- *	under a tight umask and given to [milter] user).  Then it detaches,
- *	drops to [milter] user (when started as root) and serves.
+ *	Start-up as root opens only what needs root: the configuration
+ *	(readable by the milter's user as well, for reloads) and the milter
+ *	socket (created under a tight umask, given to [milter] user and
+ *	[milter] socket_group).  Then it detaches, becomes [milter] user for
+ *	good (never root: privs.c), and only then opens what is the
+ *	intake's own: its ledger (with the order book read-only), the spool
+ *	directory, the watch set's thread.  Files the milter creates are so
+ *	the milter's, and reachable by the other intakes and the installer's
+ *	unprivileged helper.
  *
  *	libmilter's own signal thread treats SIGHUP like SIGTERM, so the
  *	milter runs smfi_main() in a thread of its own and the main thread
- *	takes the signals with sigtimedwait(): Linux gives a process signal
- *	to the main thread first when it is waiting for it.  SIGHUP (and
- *	SIGUSR1, which libmilter leaves alone) reloads the configuration and
- *	profiles: a new set is built and swapped in whole, or the old one is
- *	kept when the new one has an error.  SIGTERM and SIGINT stop the
- *	milter with smfi_stop().  See mailcert-milter(8).
+ *	takes the signals with sigtimedwait().  SIGHUP (and SIGUSR1) reloads
+ *	the configuration and profiles: a new set is built and swapped in
+ *	whole, or the old one is kept when the new one has an error.
+ *	SIGTERM and SIGINT stop the milter with smfi_stop().  See
+ *	mailcert-milter(8).
+ * LICENSE
+ *	See the README of mailcert.
  */
 #include <errno.h>
-#include <malloc.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <grp.h>
+#include <malloc.h>
 #include <pthread.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <libmilter/mfapi.h>
 
+#include "message_buf.h"
 #include "milter.h"
 #include "msg.h"
 #include "mymalloc.h"
+#include "privs.h"
 
 #define MILTER_BACKLOG		128
 #define MILTER_SOCKET_UMASK	0117	/* socket rw for user and group only */
 #define SIGNAL_POLL_SECONDS	1
 
-struct milter_user {
-	char   *name;
-	uid_t   uid;
-	gid_t   gid;
+/* What one run of the milter was started with. */
+struct options {
+	const char *config;
+	const char *log_to;
+	int     foreground;
+	int     check_only;
 };
 
 static volatile int milter_finished;
 
-static void usage(void)
+static void usage(FILE *out, int status)
 {
-	fprintf(stderr, "usage: mailcert-milter [-c FILE] [-f] [-n] [-v]\n");
-	exit(2);
+	fprintf(out, "usage: mailcert-milter [-c FILE] [-f] [-n] [-v] [-l syslog|stderr|FILE] "
+		"[-h] [-V]\n"
+		"  -c FILE  configuration (default " MAILCERT_DEFAULT_CONFIG ")\n"
+		"  -f       stay in the foreground (log to stderr)\n"
+		"  -n       check the configuration and exit\n"
+		"  -v       verbose logging\n"
+		"  -l DEST  where log lines go\n"
+		"  -h       this text; -V the version\n");
+	exit(status);
 }
 
-/* lookup_user - before anything is dropped; not needed when not root */
-
-static int lookup_user(const char *name, struct milter_user *user)
+static void parse_options(int argc, char **argv, struct options *opts)
 {
-	struct passwd *pw;
+	static const struct option long_options[] = {
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	int     ch;
 
-	memset(user, 0, sizeof(*user));
-	if (geteuid() != 0)
-		return 0;
-	if ((pw = getpwnam(name)) == NULL)
-		return -1;
-	user->name = xstrdup(pw->pw_name);
-	user->uid = pw->pw_uid;
-	user->gid = pw->pw_gid;
-	return 0;
+	memset(opts, 0, sizeof(*opts));
+	opts->config = MAILCERT_DEFAULT_CONFIG;
+	while ((ch = getopt_long(argc, argv, "c:fnvl:hV", long_options, NULL)) != -1) {
+		switch (ch) {
+		case 'c': opts->config = optarg; break;
+		case 'f': opts->foreground = 1; break;
+		case 'n': opts->check_only = 1; break;
+		case 'v': msg_set_verbose(1); break;
+		case 'l': opts->log_to = optarg; break;
+		case 'h': usage(stdout, 0); break;
+		case 'V': printf("mailcert-milter %s\n", MAILCERT_VERSION); exit(0);
+		default: usage(stderr, 2);
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "mailcert-milter: unexpected argument \"%s\"\n", argv[optind]);
+		usage(stderr, 2);
+	}
 }
 
-static void drop_privileges(const struct milter_user *user)
-{
-	if (user->name == NULL || user->uid == 0)
-		return;
-	if (initgroups(user->name, user->gid) < 0 || setgid(user->gid) < 0
-	    || setuid(user->uid) < 0)
-		msg_fatal("cannot become user %s: %s", user->name, strerror(errno));
-	if (setuid(0) == 0)
-		msg_fatal("could become root again after dropping to %s", user->name);
-}
+/* open_log - -l, else [log] to, else syslog (stderr in the foreground) */
 
-/* unix_socket_path - the file of unix:/path or local:/path, else NULL */
+static void open_log(const struct options *opts, const struct config *cfg)
+{
+	struct strbuf why = STRBUF_INIT;
+	const char *dest = opts->log_to ? opts->log_to : cfg->log_to ? cfg->log_to
+	    : opts->foreground || opts->check_only ? MSG_TO_STDERR : MSG_TO_SYSLOG;
+
+	if (msg_open("mailcert-milter", dest, &why) < 0)
+		msg_fatal("%s", sb_str(&why));
+}
 
 static const char *unix_socket_path(const char *spec)
 {
@@ -102,34 +131,38 @@ static const char *unix_socket_path(const char *spec)
 	return NULL;
 }
 
-static void open_milter_socket(const char *spec, const struct milter_user *user)
-{
-	const char *path = unix_socket_path(spec);
-	mode_t  old_umask;
+/* socket_group - [milter] socket_group, else the user's group */
 
-	if (smfi_setconn((char *) spec) != MI_SUCCESS)
-		msg_fatal("bad [milter] socket %s", spec);
+static gid_t socket_group(const struct config *cfg, const struct role_user *user)
+{
+	struct group *gr;
+
+	if (cfg->milter_socket_group == NULL)
+		return user->name ? user->gid : (gid_t) -1;
+	if ((gr = getgrnam(cfg->milter_socket_group)) == NULL)
+		msg_fatal("[milter] socket_group %s: no such group", cfg->milter_socket_group);
+	return gr->gr_gid;
+}
+
+static void open_milter_socket(const struct config *cfg, const struct role_user *user)
+{
+	const char *path = unix_socket_path(cfg->milter_socket);
+	mode_t  old_umask;
+	gid_t   gid = socket_group(cfg, user);
+
+	if (smfi_setconn((char *) cfg->milter_socket) != MI_SUCCESS)
+		msg_fatal("bad [milter] socket %s", cfg->milter_socket);
 	if (smfi_register(mailcert_filter) != MI_SUCCESS)
 		msg_fatal("cannot register with libmilter");
 	smfi_setbacklog(MILTER_BACKLOG);
 	old_umask = umask(MILTER_SOCKET_UMASK);
 	if (smfi_opensocket(1) != MI_SUCCESS)
-		msg_fatal("cannot open the milter socket %s (in use, or its directory missing?)", spec);
+		msg_fatal("cannot open the milter socket %s (in use, or its directory missing?)",
+			  cfg->milter_socket);
 	umask(old_umask);
-	if (path && user->name && chown(path, user->uid, user->gid) < 0)
-		msg_fatal("cannot give %s to %s: %s", path, user->name, strerror(errno));
-}
-
-static void open_ledger(const struct config *cfg, struct milter_ledger *ml)
-{
-	struct strbuf err = STRBUF_INIT;
-	int     timeout = cfg->busy_timeout_ms;
-
-	if (timeout > MILTER_BUSY_TIMEOUT_MAX)
-		timeout = MILTER_BUSY_TIMEOUT_MAX;
-	if (ledger_open(cfg->ledger_path, timeout, &ml->ledger, &err) < 0)
-		msg_fatal("%s", sb_str(&err));
-	pthread_mutex_init(&ml->lock, NULL);
+	if (path && (user->name || gid != (gid_t) -1)
+	    && chown(path, user->name ? user->uid : (uid_t) -1, gid) < 0)
+		msg_fatal("cannot give %s to the milter's user and group: %s", path, strerror(errno));
 }
 
 static void detach(void)
@@ -161,8 +194,11 @@ static void warn_restart_needed(const struct config *old, const struct config *n
 		msg_warn("[milter] socket changed: takes effect at restart");
 	if (strcmp(old->milter_user, new->milter_user) != 0)
 		msg_warn("[milter] user changed: takes effect at restart");
-	if (strcmp(old->ledger_path, new->ledger_path) != 0)
-		msg_warn("[ledger] path changed: takes effect at restart");
+	if (strcmp(old->ledger_path, new->ledger_path) != 0
+	    || strcmp(old->orders_path, new->orders_path) != 0)
+		msg_warn("[ledger] changed: takes effect at restart");
+	if (strcmp(old->spool_dir, new->spool_dir) != 0)
+		msg_warn("[milter] spool_dir changed: takes effect at restart");
 }
 
 static void reload(const char *config_path, struct watch *watch)
@@ -180,6 +216,7 @@ static void reload(const char *config_path, struct watch *watch)
 		warn_restart_needed(old->cfg, new->cfg);
 		settings_release(old);
 	}
+	slots_init(new->cfg->max_parsers);
 	settings_install(new);
 	watch_invalidate(watch);
 	msg_info("configuration and CA profiles reloaded from %s", config_path);
@@ -231,81 +268,83 @@ static int serve(const char *config_path, struct watch *watch)
 	return status == MI_SUCCESS ? 0 : 1;
 }
 
+/* open_intake - the intake's own files, as the milter's user */
+
+static void open_intake(const struct config *cfg, struct intake *intake, struct watch **watch,
+			int *spool)
+{
+	struct ledger_location where;
+	struct strbuf err = STRBUF_INIT;
+	struct ledger *ledger;
+
+	where.intake_path = cfg->ledger_path;
+	where.book_path = cfg->orders_path;
+	where.url = cfg->ledger_url;
+	where.busy_timeout_ms = cfg->busy_timeout_ms < MILTER_BUSY_TIMEOUT_MAX
+	    ? cfg->busy_timeout_ms : MILTER_BUSY_TIMEOUT_MAX;
+	if (ledger_open(&where, LEDGER_ROLE_INTAKE, &ledger, &err) < 0)
+		msg_fatal("%s", sb_str(&err));
+	intake_init(intake, ledger);
+	if ((*watch = watch_start(&where, &err)) == NULL)
+		msg_fatal("%s", sb_str(&err));
+	if ((*spool = spool_dir_open(cfg->spool_dir, &err)) < 0)
+		msg_fatal("%s", sb_str(&err));
+}
+
 int main(int argc, char **argv)
 {
-	const char *config_arg = MAILCERT_DEFAULT_CONFIG;
-	char   *config_path;
+	struct options opts;
 	struct strbuf err = STRBUF_INIT;
 	struct settings *settings;
-	struct milter_ledger ml;
-	struct milter_user user;
+	struct role_user user;
+	struct intake intake;
 	struct watch *watch;
-	int     foreground = 0;
-	int     check_only = 0;
-	int     ch;
+	char   *config_path;
+	int     spool;
 	int     rc;
 
 	/* libmilter runs a thread per connection; glibc's default of one
 	 * malloc arena per thread (up to 8 per core) costs far more memory
 	 * than it saves in contention here. */
 	mallopt(M_ARENA_MAX, MILTER_MALLOC_ARENAS);
-	while ((ch = getopt(argc, argv, "c:fnv")) != -1) {
-		switch (ch) {
-		case 'c':
-			config_arg = optarg;
-			break;
-		case 'f':
-			foreground = 1;
-			break;
-		case 'n':
-			check_only = 1;
-			break;
-		case 'v':
-			msg_set_verbose(1);
-			break;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc)
-		usage();
-	msg_open("mailcert-milter", foreground || check_only);
+	parse_options(argc, argv, &opts);
 	/* A reload after chdir("/") must find the same file. */
-	if ((config_path = realpath(config_arg, NULL)) == NULL)
-		msg_fatal("%s: %s", config_arg, strerror(errno));
+	if ((config_path = realpath(opts.config, NULL)) == NULL)
+		msg_fatal("%s: %s", opts.config, strerror(errno));
 	if ((settings = settings_load(config_path, &err)) == NULL)
 		msg_fatal("%s", sb_str(&err));
-	if (check_only) {
-		printf("%s: ok\n", config_arg);
+	open_log(&opts, settings->cfg);
+	if (opts.check_only) {
+		printf("%s: ok\n", opts.config);
 		settings_release(settings);
 		free(config_path);
 		return 0;
 	}
-	if (lookup_user(settings->cfg->milter_user, &user) < 0)
-		msg_fatal("[milter] user %s: no such user", settings->cfg->milter_user);
-	open_ledger(settings->cfg, &ml);
-	watch = watch_create();
-	watch_refresh(watch, &ml);
-	open_milter_socket(settings->cfg->milter_socket, &user);
-	if (!foreground)
+	if (role_user_lookup(settings->cfg->milter_user, &user, &err) < 0)
+		msg_fatal("[milter] %s", sb_str(&err));
+	open_milter_socket(settings->cfg, &user);
+	if (!opts.foreground)
 		detach();
-	drop_privileges(&user);
-	callbacks_init(&ml, watch);
+	role_user_become(&user);
+	open_intake(settings->cfg, &intake, &watch, &spool);
+	slots_init(settings->cfg->max_parsers);
+	callbacks_init(&intake, watch, spool);
 	settings_install(settings);
-	msg_info("listening on %s as %s, %zu watched domains", settings->cfg->milter_socket,
-		 user.name ? user.name : "the invoking user", watch_domain_count(watch));
+	msg_info("listening on %s as %s, %zu watched domains, %d parsers, logging to %s",
+		 settings->cfg->milter_socket, user.name ? user.name : "the invoking user",
+		 watch_domain_count(watch), slots_max(), msg_destination());
 	rc = serve(config_path, watch);
 	msg_info("stopped");
 
 	/*
 	 * libmilter does not wait for its workers: one may still be finishing
-	 * a message.  Close the ledger under its lock and keep the lock, so
-	 * that none touches it afterwards; exit() ends them and frees the rest.
+	 * a message.  Take the intake's lock and keep it, so that none touches
+	 * the ledger afterwards; exit() ends them and frees the rest.
 	 */
 	settings_shutdown();
-	pthread_mutex_lock(&ml.lock);
-	ledger_close(ml.ledger);
-	free(user.name);
+	pthread_mutex_lock(&intake.lock);
+	ledger_close(intake.ledger);
+	role_user_clear(&user);
 	free(config_path);
 	return rc;
 }

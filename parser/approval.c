@@ -4,6 +4,8 @@
  * SYNOPSIS
  *	#include "classify.h"
  *
+ *	enum link_kind approval_link_kind(const struct ca_profile *profile,
+ *					  const char *link, char **normal)
  *	void approval_find_links(const struct ca_profile *profile,
  *				 const struct mail *mail,
  *				 struct strlist *candidates,
@@ -12,18 +14,32 @@
  *			      const struct mail *mail, const char *link,
  *			      struct verdict *verdict)
  * DESCRIPTION
- *	approval_find_links() adds to candidates every link of the mail
- *	that matches one of the profile's approval link patterns and none of
- *	its reject link patterns.  A reject link is never a candidate,
- *	whatever else it matches; finding one is said in the reasons.
+ *	approval_link_kind() reads one link of the mail with the one URL
+ *	parser (url.c) and decides in its normal form: a link whose normal
+ *	form, or that form with every escape decoded, matches one of the
+ *	profile's reject patterns is a reject link, whatever else it
+ *	matches; a link whose normal path matches an approval pattern is an
+ *	approval link (the query and the fragment are not the path); a link
+ *	the parser refuses but whose text has the form of an approval link
+ *	is a bad approval link, for trust.c to refuse with the reason.
+ *	*normal is the normal form (or the text, when it does not parse).
+ *
+ *	approval_find_links() puts the normal form of every approval link
+ *	of the mail, once each, into candidates.  Two different ones make
+ *	the mail ambiguous (trust.c).
  *
  *	approval_extract() fills the verdict from the profile's [extract]
- *	patterns (first capture group of the first match): the order number
- *	from link, else the subject, else the text; the domain from the
- *	subject, else the text; the code from the text, for approvals only.
- *	Values that do not look like what they should be are dropped: a code
- *	is printable ASCII without spaces, an order number letters, digits
- *	and '-', a domain a valid DNS name (a leading "*." is removed).
+ *	patterns.  Every capture of every pattern counts, and a capture is
+ *	taken whole or not at all: when the character right before or after
+ *	it could continue it, the pattern's bound cut a longer value, which
+ *	is refused and noted.  The CA order number comes from the approval
+ *	link, the subject and the text: every value found must be the same,
+ *	and the link may name it only once; otherwise the mail is ambiguous.
+ *	Two different codes are ambiguous too.  The domain comes from the
+ *	subject, else the text.  A code is printable ASCII without spaces,
+ *	an order number letters, digits and '-', a domain a valid DNS name
+ *	(a leading "*." is removed).  The text searched was normalised once
+ *	(text_norm.c): a non-breaking hyphen inside a code is a hyphen.
  * LICENSE
  *	See the README of mailcert.
  */
@@ -34,26 +50,111 @@
 #include "classify.h"
 #include "mymalloc.h"
 #include "names.h"
+#include "printable.h"
+#include "url.h"
 
-#define APPROVAL_MAX_VALUE	64	/* code, order number */
+#define APPROVAL_MAX_VALUE	64	/* bytes of a code or order number */
+#define APPROVAL_MAX_CAPTURES	16	/* captures looked at per field and source */
+
+/* What could continue a value of each kind. */
+#define TOKEN_CODE	"-*_"
+#define TOKEN_ORDER	"-_"
+#define TOKEN_DOMAIN	"-_"
+
+static int pattern_matches(const struct pattern_list *list, const char *text)
+{
+	return text && pattern_list_match(list, text, strlen(text)) >= 0;
+}
+
+static int is_reject(const struct ca_profile *p, const char *text)
+{
+	char   *decoded;
+	int     hit;
+
+	if (pattern_matches(&p->reject_link, text))
+		return 1;
+	decoded = url_decode_all(text);
+	hit = pattern_matches(&p->reject_link, decoded);
+	free(decoded);
+	return hit;
+}
+
+enum link_kind approval_link_kind(const struct ca_profile *p, const char *link, char **normal)
+{
+	struct strbuf why = STRBUF_INIT;
+	struct url url;
+	enum link_kind kind = LINK_OTHER;
+
+	*normal = NULL;
+	if (url_parse(link, &url, &why) < 0) {
+		sb_free(&why);
+		*normal = xstrdup(link);
+		if (is_reject(p, link))
+			return LINK_REJECT;
+		return pattern_matches(&p->approval_link, link) ? LINK_BAD_APPROVAL : LINK_OTHER;
+	}
+	sb_free(&why);
+	if (is_reject(p, url.normal) || (url.fragment && is_reject(p, url.fragment)))
+		kind = LINK_REJECT;
+	else if (pattern_matches(&p->approval_link, url.path))
+		kind = LINK_APPROVAL;
+	*normal = xstrdup(url.normal);
+	url_clear(&url);
+	return kind;
+}
 
 void approval_find_links(const struct ca_profile *p, const struct mail *mail,
 			 struct strlist *candidates, struct strlist *reasons)
 {
-	const char *link;
 	size_t  rejected = 0;
 	size_t  i;
+	char   *normal;
 
 	for (i = 0; i < mail->links.count; i++) {
-		link = mail->links.items[i];
-		if (pattern_list_match(&p->reject_link, link, strlen(link)) >= 0)
+		switch (approval_link_kind(p, mail->links.items[i], &normal)) {
+		case LINK_REJECT:
 			rejected++;
-		else if (pattern_list_match(&p->approval_link, link, strlen(link)) >= 0)
-			strlist_add(candidates, link);
+			break;
+		case LINK_APPROVAL:
+		case LINK_BAD_APPROVAL:
+			if (!strlist_contains_nocase(candidates, normal))
+				strlist_add(candidates, normal);
+			break;
+		default:
+			break;
+		}
+		free(normal);
 	}
 	if (rejected)
 		strlist_addf(reasons, "%zu reject link%s of %s ignored (never taken, never followed)",
 			     rejected, rejected == 1 ? "" : "s", p->name);
+}
+
+/* Captures ------------------------------------------------------------------- */
+
+/* One field being extracted from several sources. */
+struct field {
+	const char *name;		/* "code", "CA order number", "domain" */
+	const char *token;		/* characters that could continue a value */
+	int     is_domain;
+	struct strlist values;		/* the distinct whole values */
+	size_t  seen;			/* captures, repeats included */
+	int     refused;		/* a capture was cut by the pattern's bound */
+	struct strlist *reasons;
+};
+
+static int continues(const struct field *f, const char *text, size_t len, size_t at, int after)
+{
+	unsigned char c;
+
+	if (after ? at >= len : at == 0)
+		return 0;
+	c = (unsigned char) text[after ? at : at - 1];
+	if (isalnum(c) || strchr(f->token, c))
+		return 1;
+	/* a domain goes on past a dot that is followed by a label */
+	return f->is_domain && after && c == '.' && at + 1 < len
+	    && isalnum((unsigned char) text[at + 1]);
 }
 
 static int plain_value(const char *value, const char *extra)
@@ -80,62 +181,146 @@ static int code_value(const char *value)
 	return 1;
 }
 
-/* capture_in - the first of subject, link, text (in the order given) */
+/* clean_value - the value as the field keeps it, or NULL when it is not one */
 
-static char *capture_in(const struct pattern_list *list, const char *first, const char *second,
-			const struct strbuf *text)
+static char *clean_value(const struct field *f, const char *text, size_t len)
 {
-	char   *value = NULL;
-
-	if (first)
-		value = pattern_list_capture(list, first, strlen(first));
-	if (value == NULL && second)
-		value = pattern_list_capture(list, second, strlen(second));
-	if (value == NULL && text->len)
-		value = pattern_list_capture(list, text->data, text->len);
-	return value;
-}
-
-static char *clean_domain(char *value)
-{
-	char   *p;
+	char   *value = xstrndup(text, len);
 	char   *start = value;
+	int     ok;
 
-	if (value == NULL)
-		return NULL;
-	if (strncmp(start, "*.", 2) == 0)
-		start += 2;
-	for (p = start; *p; p++)
-		*p = (char) tolower((unsigned char) *p);
-	if (!valid_domain_name(start, 0)) {
+	if (f->is_domain) {
+		if (strncmp(start, "*.", 2) == 0)
+			start += 2;
+		for (char *p = start; *p; p++)
+			*p = (char) tolower((unsigned char) *p);
+		memmove(value, start, strlen(start) + 1);
+		ok = valid_domain_name(value, 0);
+	} else if (strcmp(f->token, TOKEN_CODE) == 0) {
+		ok = code_value(value);
+	} else {
+		ok = plain_value(value, "-");
+	}
+	if (!ok) {
 		free(value);
 		return NULL;
 	}
-	memmove(value, start, strlen(start) + 1);
 	return value;
 }
 
-static char *checked(char *value, int ok)
+/* capture_from - every capture of list in text into the field */
+
+static void capture_from(struct field *f, const struct pattern_list *list, const char *text,
+			 const char *where)
 {
-	if (value && !ok) {
+	struct pattern_span spans[APPROVAL_MAX_CAPTURES];
+	size_t  len;
+	size_t  n;
+	size_t  i;
+	char   *value;
+	int     more;
+
+	if (text == NULL)
+		return;
+	len = strlen(text);
+	n = pattern_list_find_all(list, text, len, spans, APPROVAL_MAX_CAPTURES, &more);
+	for (i = 0; i < n; i++) {
+		if (spans[i].end <= spans[i].start)
+			continue;
+		if (continues(f, text, len, spans[i].start, 0) || continues(f, text, len, spans[i].end, 1)) {
+			if (!f->refused)
+				strlist_addf(f->reasons, "the %s in the %s goes on past what the profile's pattern "
+					     "takes: refused, never cut", f->name, where);
+			f->refused = 1;
+			continue;
+		}
+		if ((value = clean_value(f, text + spans[i].start, spans[i].end - spans[i].start)) == NULL)
+			continue;
+		f->seen++;
+		if (!strlist_contains_nocase(&f->values, value))
+			strlist_add(&f->values, value);
 		free(value);
-		return NULL;
 	}
-	return value;
+}
+
+static void field_init(struct field *f, const char *name, const char *token, int is_domain,
+		       struct strlist *reasons)
+{
+	memset(f, 0, sizeof(*f));
+	f->name = name;
+	f->token = token;
+	f->is_domain = is_domain;
+	f->reasons = reasons;
+}
+
+/* single_value - the one value of the field, or NULL (ambiguous noted) */
+
+static char *single_value(struct field *f, struct verdict *v)
+{
+	char    a[APPROVAL_MAX_VALUE + 1];
+	char    b[APPROVAL_MAX_VALUE + 1];
+
+	if (f->values.count == 1 && !f->refused)
+		return xstrdup(f->values.items[0]);
+	if (f->values.count > 1) {
+		printable_buf(a, sizeof(a), f->values.items[0], PRINTABLE_ASCII);
+		printable_buf(b, sizeof(b), f->values.items[1], PRINTABLE_ASCII);
+		strlist_addf(&v->reasons, "ambiguous: the mail names %s %s and %s", f->name, a, b);
+		v->ambiguous = 1;
+	} else if (f->refused) {
+		v->ambiguous = 1;
+	}
+	return NULL;
+}
+
+static void extract_order_number(const struct ca_profile *p, const struct mail *mail,
+				 const char *link, struct verdict *v)
+{
+	struct field f;
+
+	field_init(&f, "CA order number", TOKEN_ORDER, 0, &v->reasons);
+	capture_from(&f, &p->order_number, link, "approval link");
+	if (f.seen > 1) {
+		strlist_add(&v->reasons, "ambiguous: the approval link names its order more than once");
+		v->ambiguous = 1;
+	}
+	capture_from(&f, &p->order_number, mail->subject, "subject");
+	capture_from(&f, &p->order_number, mail->text.data, "text");
+	v->ca_order = single_value(&f, v);
+	strlist_free(&f.values);
+}
+
+static void extract_domain(const struct ca_profile *p, const struct mail *mail, struct verdict *v)
+{
+	struct field f;
+
+	field_init(&f, "domain", TOKEN_DOMAIN, 1, &v->reasons);
+	capture_from(&f, &p->domain, mail->subject, "subject");
+	if (f.values.count == 0)
+		capture_from(&f, &p->domain, mail->text.data, "text");
+	if (f.values.count > 0)
+		v->domain = xstrdup(f.values.items[0]);
+	strlist_free(&f.values);
+}
+
+static void extract_code(const struct ca_profile *p, const struct mail *mail, struct verdict *v)
+{
+	struct field f;
+
+	field_init(&f, "validation code", TOKEN_CODE, 0, &v->reasons);
+	capture_from(&f, &p->code, mail->text.data, "text");
+	v->code = single_value(&f, v);
+	strlist_free(&f.values);
 }
 
 void approval_extract(const struct ca_profile *p, const struct mail *mail, const char *link,
 		      struct verdict *v)
 {
-	char   *value;
-
-	value = capture_in(&p->order_number, link, mail->subject, &mail->text);
-	v->ca_order = checked(value, value && plain_value(value, "-"));
-	v->domain = clean_domain(capture_in(&p->domain, mail->subject, NULL, &mail->text));
+	extract_order_number(p, mail, link, v);
+	extract_domain(p, mail, v);
 	if (v->kind != VERDICT_APPROVAL)
 		return;
 	if (link)
 		v->link = xstrdup(link);
-	value = capture_in(&p->code, NULL, NULL, &mail->text);
-	v->code = checked(value, value && code_value(value));
+	extract_code(p, mail, v);
 }

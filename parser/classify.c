@@ -26,6 +26,7 @@
  * LICENSE
  *	See the README of mailcert.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "classify.h"
@@ -47,13 +48,14 @@ static const char *sender_of(const struct ca_profile *p, const char *addr)
 
 static int link_matches(const struct ca_profile *p, const struct mail *mail)
 {
-	const char *link;
+	enum link_kind kind;
+	char   *normal;
 	size_t  i;
 
 	for (i = 0; i < mail->links.count; i++) {
-		link = mail->links.items[i];
-		if (pattern_list_match(&p->approval_link, link, strlen(link)) >= 0
-		    || pattern_list_match(&p->reject_link, link, strlen(link)) >= 0)
+		kind = approval_link_kind(p, mail->links.items[i], &normal);
+		free(normal);
+		if (kind != LINK_OTHER)
 			return 1;
 	}
 	return 0;

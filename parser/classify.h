@@ -21,6 +21,13 @@ enum verdict_kind classify_kind(const struct ca_profile *profile, const struct m
 				struct strlist *reasons);
 
 /* approval.c */
+enum link_kind {
+	LINK_OTHER = 0,
+	LINK_APPROVAL,			/* its normal path has the approval form */
+	LINK_REJECT,			/* a reject link: never taken, never followed */
+	LINK_BAD_APPROVAL,		/* looks like one, but does not parse */
+};
+enum link_kind approval_link_kind(const struct ca_profile *profile, const char *link, char **normal);
 void approval_find_links(const struct ca_profile *profile, const struct mail *mail,
 			 struct strlist *candidates, struct strlist *reasons);
 void approval_extract(const struct ca_profile *profile, const struct mail *mail,
@@ -30,6 +37,6 @@ void approval_extract(const struct ca_profile *profile, const struct mail *mail,
 int trust_dkim(const char *authserv_id, int require_dkim, const struct ca_profile *profile,
 	       const struct mail *mail, struct strlist *reasons);
 int trust_links(const struct ca_profile *profile, const struct strlist *candidates,
-		const char **chosen, struct strlist *reasons);
+		const char **chosen, int *ambiguous, struct strlist *reasons);
 
 #endif

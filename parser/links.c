@@ -21,7 +21,9 @@
  *	browser does.  Any scheme is kept: javascript: and relative links
  *	are refused later by link_check() if they look like approval links.
  *
- *	Both keep at most max links and do not add one twice.
+ *	Both keep at most max links and do not add one twice; links_in_text()
+ *	looks at no more than LINKS_SEEN_FACTOR * max of them, repeats
+ *	included, so a text of one link a million times costs little.
  *
  *	link_describe() quotes a link in a reason: shortened, printable.
  * LICENSE
@@ -33,6 +35,7 @@
 #include <strings.h>
 
 #include "links.h"
+#include "printable.h"
 #include "mymalloc.h"
 #include "strbuf.h"
 
@@ -67,33 +70,37 @@ static int ends_link(unsigned char c)
 	return c <= 0x20 || c == 0x7f || c == '<' || c == '>' || c == '"';
 }
 
-static size_t count_char(const char *s, size_t len, char c)
-{
-	size_t  n = 0;
-	size_t  i;
-
-	for (i = 0; i < len; i++)
-		n += s[i] == c;
-	return n;
-}
-
-/* trim_trailing - the length of the link without the punctuation after it */
+/* trim_trailing - the length of the link without the punctuation after
+ * it; one count of each bracket, then one pass back: linear in len */
 
 static size_t trim_trailing(const char *s, size_t len)
 {
 	static const char pairs[] = "()[]{}";
+	size_t  opened[3] = {0, 0, 0};
+	size_t  closed[3] = {0, 0, 0};
 	const char *pair;
+	size_t  kind;
+	size_t  i;
 	char    last;
 
+	for (i = 0; i < len; i++) {
+		if (s[i] && (pair = strchr(pairs, s[i])) != NULL) {
+			kind = (size_t) (pair - pairs) / 2;
+			if ((pair - pairs) % 2 == 0)
+				opened[kind]++;
+			else
+				closed[kind]++;
+		}
+	}
 	while (len > 0) {
 		last = s[len - 1];
 		if (strchr(".,;:!?'", last)) {
 			len--;
 			continue;
 		}
-		pair = strchr(pairs, last);
-		if (last && pair && (pair - pairs) % 2 == 1
-		    && count_char(s, len, pair[-1]) < count_char(s, len, last)) {
+		pair = last ? strchr(pairs, last) : NULL;
+		if (pair && (pair - pairs) % 2 == 1 && opened[(pair - pairs) / 2] < closed[(pair - pairs) / 2]) {
+			closed[(pair - pairs) / 2]--;
 			len--;
 			continue;
 		}
@@ -116,6 +123,7 @@ int links_in_text(const char *text, size_t len, struct strlist *out, size_t max)
 	size_t  i = 0;
 	size_t  start;
 	size_t  scheme;
+	size_t  seen = 0;
 
 	while (i < len) {
 		if ((text[i] != 'h' && text[i] != 'H') || (scheme = scheme_at(text + i, len - i)) == 0) {
@@ -126,8 +134,8 @@ int links_in_text(const char *text, size_t len, struct strlist *out, size_t max)
 		i += scheme;
 		while (i < len && !ends_link((unsigned char) text[i]))
 			i++;
-		if (i - start > scheme
-		    && add_unique(out, text + start, trim_trailing(text + start, i - start), max))
+		if (i - start > scheme && (++seen > max * LINKS_SEEN_FACTOR
+					   || add_unique(out, text + start, trim_trailing(text + start, i - start), max)))
 			return 1;
 	}
 	return 0;
@@ -155,14 +163,12 @@ int links_add_href(struct strlist *out, const char *href, size_t max)
 
 void link_describe(const char *url, char *buf, size_t size)
 {
-	size_t  i;
+	struct strbuf sb = STRBUF_INIT;
+	size_t  max = size - 1 < LINK_DESCRIBE_LENGTH ? size - 1 : LINK_DESCRIBE_LENGTH;
 
 	if (size == 0)
 		return;
-	for (i = 0; url[i] && i + 1 < size && i < LINK_DESCRIBE_LENGTH; i++)
-		buf[i] = isprint((unsigned char) url[i]) ? url[i] : '?';
-	buf[i] = 0;
-	if (url[i] && i >= 3 && i + 1 <= size) {
-		buf[i - 1] = buf[i - 2] = buf[i - 3] = '.';
-	}
+	printable_append(&sb, url, strlen(url), max, PRINTABLE_ASCII | PRINTABLE_ELLIPSIS);
+	memcpy(buf, sb_str(&sb), sb.len + 1);
+	sb_free(&sb);
 }

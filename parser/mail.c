@@ -8,12 +8,17 @@
  *	int mail_read(const char *data, size_t len,
  *		      const struct parse_limits *limits, struct mail *mail,
  *		      struct certbundle *certs)
+ *	int mail_read_fd(int fd, size_t len, const struct parse_limits *limits,
+ *			 struct mail *mail, struct certbundle *certs)
  *	void mail_limit(struct mail *mail, const char *limit, const char *what)
  *	void mail_free(struct mail *mail)
  * DESCRIPTION
  *	mail_read() initialises GMime once per process (pthread_once), parses
  *	data from memory and hands the message to mail_read_headers() and
- *	mime_walk().
+ *	mime_walk().  mail_read_fd() does the same with a spooled message:
+ *	GMime reads the file itself (a persistent file stream: the parts
+ *	stay in the file until they are decoded), so a large message is
+ *	never all in memory.
  *
  *	GMime's parser recurses once per nested multipart or message, and each
  *	needs a Content-Type header line of its own; so before GMime sees the
@@ -27,6 +32,8 @@
  */
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <string.h>
 #include <strings.h>
 
@@ -51,6 +58,7 @@ void mail_free(struct mail *mail)
 	free(mail->subject);
 	free(mail->message_id);
 	strlist_free(&mail->authres);
+	strlist_free(&mail->authres_odd);
 	sb_free(&mail->text);
 	strlist_free(&mail->links);
 	strlist_free(&mail->notes);
@@ -81,31 +89,26 @@ static size_t content_type_lines(const char *data, size_t len)
 	return count;
 }
 
-static GMimeMessage *gmime_parse(const char *data, size_t len)
+static GMimeMessage *gmime_parse(GMimeStream *stream)
 {
-	GMimeStream *stream;
 	GMimeParser *parser;
 	GMimeMessage *message;
 
-	stream = g_mime_stream_mem_new_with_buffer(data, len);
 	parser = g_mime_parser_new_with_stream(stream);
+	g_mime_parser_set_persist_stream(parser, TRUE);
 	message = g_mime_parser_construct_message(parser, NULL);
 	g_object_unref(parser);
-	g_object_unref(stream);
 	return message;
 }
 
-int mail_read(const char *data, size_t len, const struct parse_limits *limits,
-	      struct mail *mail, struct certbundle *certs)
+/* read_stream - the message of stream, once its text passed the count */
+
+static int read_stream(GMimeStream *stream, const struct parse_limits *limits,
+		       struct mail *mail, struct certbundle *certs)
 {
 	GMimeMessage *message;
 
-	if (content_type_lines(data, len) > limits->max_parts) {
-		mail_limit(mail, "max_parts", "more Content-Type lines than max_parts; not parsed");
-		return -1;
-	}
-	pthread_once(&gmime_once, gmime_start);
-	if ((message = gmime_parse(data, len)) == NULL) {
+	if ((message = gmime_parse(stream)) == NULL) {
 		strlist_add(&mail->notes, "not a message that GMime can read");
 		return -1;
 	}
@@ -113,4 +116,57 @@ int mail_read(const char *data, size_t len, const struct parse_limits *limits,
 	mime_walk(g_mime_message_get_mime_part(message), limits, mail, certs);
 	g_object_unref(message);
 	return 0;
+}
+
+static int too_many_parts(const char *data, size_t len, const struct parse_limits *limits,
+			  struct mail *mail)
+{
+	if (content_type_lines(data, len) <= limits->max_parts)
+		return 0;
+	mail_limit(mail, "max_parts", "more Content-Type lines than max_parts; not parsed");
+	return 1;
+}
+
+int mail_read(const char *data, size_t len, const struct parse_limits *limits,
+	      struct mail *mail, struct certbundle *certs)
+{
+	GMimeStream *stream;
+	int     rc;
+
+	if (too_many_parts(data, len, limits, mail))
+		return -1;
+	pthread_once(&gmime_once, gmime_start);
+	stream = g_mime_stream_mem_new_with_buffer(data, len);
+	rc = read_stream(stream, limits, mail, certs);
+	g_object_unref(stream);
+	return rc;
+}
+
+int mail_read_fd(int fd, size_t len, const struct parse_limits *limits, struct mail *mail,
+		 struct certbundle *certs)
+{
+	GMimeStream *stream;
+	void   *map;
+	int     copy;
+	int     rc;
+
+	if (len == 0 || (map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED) {
+		strlist_add(&mail->notes, "the spooled message cannot be read");
+		return -1;
+	}
+	rc = too_many_parts(map, len, limits, mail);
+	munmap(map, len);
+	if (rc)
+		return -1;
+	if ((copy = dup(fd)) < 0 || lseek(copy, 0, SEEK_SET) < 0) {
+		if (copy >= 0)
+			close(copy);
+		strlist_add(&mail->notes, "the spooled message cannot be read");
+		return -1;
+	}
+	pthread_once(&gmime_once, gmime_start);
+	stream = g_mime_stream_fs_new_with_bounds(copy, 0, (gint64) len);
+	rc = read_stream(stream, limits, mail, certs);
+	g_object_unref(stream);		/* closes copy */
+	return rc;
 }

@@ -20,10 +20,14 @@
 struct mail {
 	char   *from;			/* the From: address, lower case */
 	char   *return_path;		/* the Return-Path: address, if any */
-	char   *subject;		/* decoded, UTF-8 */
+	char   *subject;		/* decoded, UTF-8, punctuation normalised */
 	char   *message_id;		/* without <> */
-	struct strlist authres;		/* Authentication-Results bodies, unfolded */
-	struct strbuf text;		/* all text a person reads, part after part */
+	struct strlist authres;		/* Authentication-Results bodies, unfolded,
+					 * of fields named exactly so */
+	struct strlist authres_odd;	/* the same of "Authentication-Results :"
+					 * and other spellings a rule may miss */
+	struct strbuf text;		/* all text a person reads, part after part,
+					 * punctuation normalised (text_norm.c) */
 	struct strlist links;		/* every link, in order, each once */
 	const char *limit_hit;		/* the first limit reached, or NULL */
 	struct strlist notes;		/* what was skipped, for the reasons */
@@ -37,6 +41,10 @@ void mail_free(struct mail *mail);
  * message at all (with a note). */
 int mail_read(const char *data, size_t len, const struct parse_limits *limits,
 	      struct mail *mail, struct certbundle *certs);
+
+/* The same from a file (a spooled message) of len bytes. */
+int mail_read_fd(int fd, size_t len, const struct parse_limits *limits, struct mail *mail,
+		 struct certbundle *certs);
 
 /* Note that limit stopped some of the work (the first one is kept). */
 void mail_limit(struct mail *mail, const char *limit, const char *what);

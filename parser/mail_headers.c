@@ -11,8 +11,13 @@
  *	Reads the top-level header of message into mail: the first mailbox
  *	of From (lower case), Return-Path, the decoded Subject, the
  *	Message-ID without <>, and the body of every Authentication-Results
- *	field, unfolded.  Only the top-level header counts: a message inside
- *	the message cannot vouch for itself.
+ *	field, unfolded: in mail->authres when the field is named exactly
+ *	"Authentication-Results:", in mail->authres_odd when it is written
+ *	another way ("Authentication-Results :", a tab before the colon),
+ *	which a site's header_checks rule may not remove and trust.c never
+ *	believes.  Only the top-level header counts: a message inside the
+ *	message cannot vouch for itself.  The subject's Unicode punctuation
+ *	is normalised (text_norm.c), as the body's is.
  *
  *	At most max_headers fields are looked at; a field longer than
  *	max_header_length is skipped whole (From, Subject, Message-ID too).
@@ -28,6 +33,7 @@
 #include "mail.h"
 #include "mymalloc.h"
 #include "names.h"
+#include "text_norm.h"
 
 /* Header fields read through GMime's accessors, skipped when too long. */
 struct skipped {
@@ -86,8 +92,14 @@ static void read_fields(GMimeHeaderList *list, const struct parse_limits *limits
 			note_too_long(name, skipped, mail);
 			continue;
 		}
-		if (strcasecmp(name, "Authentication-Results") == 0)
-			strlist_add_owned(&mail->authres, unfold(raw));
+		if (strcasecmp(name, "Authentication-Results") == 0) {
+			const char *raw_name = g_mime_header_get_raw_name(header);
+
+			if (raw_name && strcasecmp(raw_name, "Authentication-Results") == 0)
+				strlist_add_owned(&mail->authres, unfold(raw));
+			else
+				strlist_add_owned(&mail->authres_odd, unfold(raw));
+		}
 		else if (strcasecmp(name, "Return-Path") == 0 && mail->return_path == NULL)
 			mail->return_path = normalize_address(raw);
 	}
@@ -117,6 +129,16 @@ static char *bounded_copy(const char *value, size_t max)
 	return xstrdup(value);
 }
 
+static char *normalised_copy(const char *value, size_t max)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	if (value == NULL || strlen(value) > max)
+		return NULL;
+	text_normalize(value, strlen(value), &sb);
+	return sb_steal(&sb);
+}
+
 void mail_read_headers(GMimeMessage *message, const struct parse_limits *limits, struct mail *mail)
 {
 	struct skipped skipped = {0, 0, 0};
@@ -125,7 +147,7 @@ void mail_read_headers(GMimeMessage *message, const struct parse_limits *limits,
 	if (!skipped.from)
 		mail->from = first_mailbox(g_mime_message_get_from(message));
 	if (!skipped.subject)
-		mail->subject = bounded_copy(g_mime_message_get_subject(message), limits->max_header_length);
+		mail->subject = normalised_copy(g_mime_message_get_subject(message), limits->max_header_length);
 	if (!skipped.message_id)
 		mail->message_id = bounded_copy(g_mime_message_get_message_id(message),
 						limits->max_header_length);

@@ -16,7 +16,8 @@
  *			at most max_attachment_size bytes of it;
  *	a text part	is converted to UTF-8 and goes to certbundle_add_text();
  *			text/plain and text/html are also read as a person
- *			would: their text is added to mail->text (lines cut at
+ *			would: their text, its Unicode punctuation normalised
+ *			(text_norm.c) once, is added to mail->text (lines cut at
  *			max_line_length) and their links to mail->links (at
  *			most max_links; for HTML the hrefs, entities decoded,
  *			and the URLs of the visible text).
@@ -33,6 +34,7 @@
 #include "html.h"
 #include "links.h"
 #include "mail.h"
+#include "text_norm.h"
 
 #define WHERE_MAX	128		/* bytes of a part's description */
 
@@ -166,6 +168,7 @@ static void note_links_full(struct walk *w, int full)
 static void read_html(struct walk *w, const char *html, size_t len)
 {
 	struct strbuf text = STRBUF_INIT;
+	struct strbuf plain = STRBUF_INIT;
 	struct strlist hrefs = STRLIST_INIT;
 	size_t  i;
 	int     full;
@@ -174,12 +177,24 @@ static void read_html(struct walk *w, const char *html, size_t len)
 	for (i = 0; i < hrefs.count && !full; i++)
 		full = links_add_href(&w->mail->links, hrefs.items[i], w->limits->max_links);
 	html_to_text(html, len, &text);
+	text_normalize(text.data, text.len, &plain);
 	if (!full)
-		full = links_in_text(text.data, text.len, &w->mail->links, w->limits->max_links);
+		full = links_in_text(plain.data, plain.len, &w->mail->links, w->limits->max_links);
 	note_links_full(w, full);
-	append_lines(w, text.data, text.len);
+	append_lines(w, plain.data, plain.len);
 	sb_free(&text);
+	sb_free(&plain);
 	strlist_free(&hrefs);
+}
+
+static void read_plain(struct walk *w, const char *text, size_t len)
+{
+	struct strbuf plain = STRBUF_INIT;
+
+	text_normalize(text, len, &plain);
+	note_links_full(w, links_in_text(plain.data, plain.len, &w->mail->links, w->limits->max_links));
+	append_lines(w, plain.data, plain.len);
+	sb_free(&plain);
 }
 
 static void read_text(struct walk *w, struct leaf *leaf)
@@ -200,8 +215,7 @@ static void read_text(struct walk *w, struct leaf *leaf)
 	if (strcasecmp(leaf->subtype, "html") == 0) {
 		read_html(w, text, len);
 	} else if (strcasecmp(leaf->subtype, "plain") == 0) {
-		note_links_full(w, links_in_text(text, len, &w->mail->links, w->limits->max_links));
-		append_lines(w, text, len);
+		read_plain(w, text, len);
 	}
 	g_free(text);
 }

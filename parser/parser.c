@@ -7,6 +7,8 @@
  *	struct parser *parser_new(const struct config *cfg, struct strbuf *err)
  *	void parser_parse(const struct parser *parser, const char *data,
  *			  size_t len, struct verdict *verdict)
+ *	void parser_parse_fd(const struct parser *parser, int fd, size_t len,
+ *			     struct verdict *verdict)
  *	void parser_profile_names(const struct parser *parser,
  *				  struct strlist *names)
  *	const struct ca_profile *parser_find_profile(const struct parser *parser,
@@ -110,6 +112,7 @@ static void decide(const struct parser *parser, const struct mail *mail, struct 
 	const char *link = NULL;
 	int     dkim_ok;
 	int     links_ok = 1;
+	int     ambiguous = 0;
 
 	p = classify_profile(&parser->profiles, mail, &v->reasons);
 	if (p)
@@ -124,9 +127,10 @@ static void decide(const struct parser *parser, const struct mail *mail, struct 
 	v->ca = xstrdup(p->name);
 	dkim_ok = trust_dkim(parser->authserv_id, parser->require_dkim, p, mail, &v->reasons);
 	if (v->kind == VERDICT_APPROVAL)
-		links_ok = trust_links(p, &candidates, &link, &v->reasons);
+		links_ok = trust_links(p, &candidates, &link, &ambiguous, &v->reasons);
 	approval_extract(p, mail, link, v);
 	v->authenticated = dkim_ok && links_ok;
+	v->ambiguous |= ambiguous;
 	strlist_free(&candidates);
 }
 
@@ -138,9 +142,11 @@ static void add_notes(struct strlist *reasons, const struct strlist *notes, cons
 		strlist_addf(reasons, "%s%s", prefix, notes->items[i]);
 }
 
-void parser_parse(const struct parser *parser, const char *data, size_t len, struct verdict *v)
+static void parse_any(const struct parser *parser, const char *data, int fd, size_t len,
+		      struct verdict *v)
 {
 	struct mail mail;
+	int     rc;
 
 	v->kind = VERDICT_NONE;
 	v->authenticated = 0;
@@ -151,7 +157,11 @@ void parser_parse(const struct parser *parser, const char *data, size_t len, str
 	}
 	mail_init(&mail);
 	v->certs.cache = parser->cert_cache;
-	if (mail_read(data, len, &parser->limits, &mail, &v->certs) == 0) {
+	if (data)
+		rc = mail_read(data, len, &parser->limits, &mail, &v->certs);
+	else
+		rc = mail_read_fd(fd, len, &parser->limits, &mail, &v->certs);
+	if (rc == 0) {
 		v->message_id = copy_or_null(mail.message_id);
 		v->from = copy_or_null(mail.from);
 		v->subject = copy_or_null(mail.subject);
@@ -164,4 +174,14 @@ void parser_parse(const struct parser *parser, const char *data, size_t len, str
 	add_notes(&v->reasons, &v->certs.notes, "certificates: ");
 	v->limit_hit = mail.limit_hit ? mail.limit_hit : v->certs.limit_hit;
 	mail_free(&mail);
+}
+
+void parser_parse(const struct parser *parser, const char *data, size_t len, struct verdict *v)
+{
+	parse_any(parser, data ? data : "", -1, len, v);
+}
+
+void parser_parse_fd(const struct parser *parser, int fd, size_t len, struct verdict *v)
+{
+	parse_any(parser, NULL, fd, len, v);
 }

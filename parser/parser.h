@@ -32,6 +32,8 @@ struct verdict {
 	char   *ca;			/* profile name, NULL when no profile matched */
 	int     authenticated;		/* see parser.c: DKIM by our authserv-id
 					 * for a profile domain, and links safe */
+	int     ambiguous;		/* two approval links, order numbers or
+					 * codes: recorded, never acted on */
 	struct strlist reasons;		/* why, in words, for the ledger and -v */
 	const char *limit_hit;		/* the limit that stopped parsing, or NULL */
 
@@ -59,6 +61,8 @@ void parser_free(struct parser *parser);
  * verdict (kind NONE with a reason when the mail cannot be read). */
 void parser_parse(const struct parser *parser, const char *data, size_t len,
 		  struct verdict *verdict);
+/* The same for a message in a file of len bytes (read from its start). */
+void parser_parse_fd(const struct parser *parser, int fd, size_t len, struct verdict *verdict);
 
 void verdict_init(struct verdict *verdict);
 void verdict_free(struct verdict *verdict);

@@ -9,23 +9,34 @@
  *		       const struct mail *mail, struct strlist *reasons)
  *	int trust_links(const struct ca_profile *profile,
  *			const struct strlist *candidates, const char **chosen,
- *			struct strlist *reasons)
+ *			int *ambiguous, struct strlist *reasons)
  * DESCRIPTION
- *	trust_dkim() is 1 when require_dkim is off, or when an
- *	Authentication-Results field of the top-level header, written by
- *	authserv_id (compared without regard to case), says dkim=pass for a
- *	domain within one of the profile's dkim_domains.  Fields of other
- *	authserv-ids (another host's, or forged) and fields that do not parse
- *	are ignored, each with a reason; so are DKIM results for other
- *	domains.  Sites must remove Authentication-Results fields with their
- *	own authserv-id from incoming mail (see contrib/).
+ *	trust_dkim() is 1 when require_dkim is off, or when the top-level
+ *	header holds Authentication-Results written by authserv_id that say
+ *	dkim=pass for a domain within one of the profile's dkim_domains, and
+ *	none of ours says anything else for such a domain.
  *
- *	trust_links() is 1 when there is at least one approval link and
- *	every one of them passes link_check() against the profile's
- *	link_hosts.  *chosen is the first that passed, else the first.
+ *	Ours means exactly the form the documented Postfix rule removes from
+ *	incoming mail (contrib/postfix/README.md): the field named exactly
+ *	"Authentication-Results:" (mail_headers.c keeps no other spelling)
+ *	whose body starts, after blanks, with authserv_id itself, followed by
+ *	a blank, a ';' or the end.  A field that names our id any other way
+ *	(after a comment, quoted, in a comment) is a forgery that slipped
+ *	past the rule: the mail is not believed at all.  Several fields of
+ *	ours that disagree (a pass and a fail for the CA's domain) are not
+ *	believed either.  Fields of other authserv-ids and fields that do
+ *	not parse are ignored, each with a reason.
+ *
+ *	trust_links() is 1 when there is exactly one approval link (in
+ *	normal form) and it is https to a host of the profile's link_hosts
+ *	(url_check_https_host()).  Two different approval links make the
+ *	mail ambiguous (*ambiguous): recorded, never acted on.  *chosen is
+ *	the link.
  * LICENSE
  *	See the README of mailcert.
  */
+#define _GNU_SOURCE			/* strcasestr() */
+
 #include <ctype.h>
 #include <string.h>
 #include <strings.h>
@@ -34,18 +45,14 @@
 #include "classify.h"
 #include "links.h"
 #include "names.h"
+#include "printable.h"
+#include "url.h"
 
 #define TRUST_MAX_QUOTED	80	/* bytes of a stranger's value in a reason */
 
-/* printable - a stranger's value, safe and short, for a reason */
-
-static void printable(const char *in, char *out, size_t size)
+static void quoted(const char *in, char *out, size_t size)
 {
-	size_t  i;
-
-	for (i = 0; in[i] && i + 1 < size && i < TRUST_MAX_QUOTED; i++)
-		out[i] = isprint((unsigned char) in[i]) ? in[i] : '?';
-	out[i] = 0;
+	printable_buf(out, size < TRUST_MAX_QUOTED ? size : TRUST_MAX_QUOTED, in, PRINTABLE_ASCII);
 }
 
 static int dkim_domain_ok(const struct ca_profile *p, const char *domain)
@@ -58,41 +65,75 @@ static int dkim_domain_ok(const struct ca_profile *p, const char *domain)
 	return 0;
 }
 
-/* dkim_results - the dkim results of one of our fields; 1 if one counts */
+/* plain_id_first - the field body starts with id as the documented rule
+ * matches it: blanks, id, then a blank, ';' or the end */
 
-static int dkim_results(const struct ca_profile *p, const struct authres *ar,
-			struct strlist *reasons)
+static int plain_id_first(const char *field, const char *id)
+{
+	const char *p = field + strspn(field, " \t\r\n");
+	size_t  len = strlen(id);
+
+	return strncasecmp(p, id, len) == 0 && (p[len] == 0 || strchr(" \t\r\n;", p[len]) != NULL);
+}
+
+/* mentions_id - id anywhere in the field, as a whole word */
+
+static int mentions_id(const char *field, const char *id)
+{
+	size_t  len = strlen(id);
+	const char *p;
+
+	for (p = field; (p = strcasestr(p, id)) != NULL; p++) {
+		int     before = p == field || !(isalnum((unsigned char) p[-1]) || p[-1] == '.' || p[-1] == '-');
+		int     after = !(isalnum((unsigned char) p[len]) || p[len] == '.' || p[len] == '-');
+
+		if (before && after)
+			return 1;
+	}
+	return 0;
+}
+
+/* The dkim results of our fields for the profile's domains. */
+struct dkim_tally {
+	int     pass;
+	int     other;
+};
+
+static void tally_field(const struct ca_profile *p, const struct authres *ar,
+			struct dkim_tally *tally, struct strlist *reasons)
 {
 	const struct authres_result *res;
 	char    domain[TRUST_MAX_QUOTED + 1];
 	char    result[TRUST_MAX_QUOTED + 1];
-	int     ok = 0;
 	size_t  i;
 
 	for (i = 0; i < ar->count; i++) {
 		res = &ar->results[i];
 		if (strcmp(res->method, "dkim") != 0)
 			continue;
-		printable(authres_dkim_domain(res), domain, sizeof(domain));
-		printable(res->result, result, sizeof(result));
-		if (strcmp(res->result, "pass") == 0 && dkim_domain_ok(p, authres_dkim_domain(res))) {
-			strlist_addf(reasons, "dkim=pass for %s by %s", domain, ar->authserv_id);
-			ok = 1;
-		} else {
-			strlist_addf(reasons, "dkim=%s for %s does not count (not a pass for a domain of %s)",
+		quoted(authres_dkim_domain(res), domain, sizeof(domain));
+		quoted(res->result, result, sizeof(result));
+		if (!dkim_domain_ok(p, authres_dkim_domain(res))) {
+			strlist_addf(reasons, "dkim=%s for %s does not count (not a domain of %s)",
 				     result, *domain ? domain : "no domain", p->name);
+		} else if (strcmp(res->result, "pass") == 0) {
+			strlist_addf(reasons, "dkim=pass for %s by %s", domain, ar->authserv_id);
+			tally->pass++;
+		} else {
+			strlist_addf(reasons, "dkim=%s for %s by %s", result, domain, ar->authserv_id);
+			tally->other++;
 		}
 	}
-	return ok;
 }
 
 int trust_dkim(const char *authserv_id, int require_dkim, const struct ca_profile *p,
 	       const struct mail *mail, struct strlist *reasons)
 {
+	struct dkim_tally tally = {0, 0};
 	struct authres ar;
 	char    id[TRUST_MAX_QUOTED + 1];
 	const char *field;
-	int     ok = 0;
+	int     forged = 0;
 	size_t  i;
 
 	if (!require_dkim) {
@@ -103,47 +144,85 @@ int trust_dkim(const char *authserv_id, int require_dkim, const struct ca_profil
 		strlist_add(reasons, "no authserv_id is configured: no Authentication-Results can be believed");
 		return 0;
 	}
-	for (i = 0; i < mail->authres.count; i++) {
-		field = mail->authres.items[i];
-		if (authres_parse(field, strlen(field), &ar) < 0) {
-			strlist_addf(reasons, "Authentication-Results field %zu does not parse: ignored", i + 1);
-		} else if (strcasecmp(ar.authserv_id, authserv_id) != 0) {
-			printable(ar.authserv_id, id, sizeof(id));
-			strlist_addf(reasons, "Authentication-Results by \"%s\" ignored: not our authserv-id %s",
-				     id, authserv_id);
-		} else if (dkim_results(p, &ar, reasons)) {
-			ok = 1;
+	for (i = 0; i < mail->authres_odd.count; i++) {
+		if (mentions_id(mail->authres_odd.items[i], authserv_id)) {
+			strlist_addf(reasons, "an Authentication-Results field spelt another way names %s: "
+				     "forged", authserv_id);
+			forged = 1;
 		}
 	}
-	if (!ok)
+	for (i = 0; i < mail->authres.count; i++) {
+		field = mail->authres.items[i];
+		if (!plain_id_first(field, authserv_id)) {
+			if (mentions_id(field, authserv_id)) {
+				strlist_addf(reasons, "Authentication-Results field %zu names %s in a form the "
+					     "site's header_checks rule does not remove: forged", i + 1, authserv_id);
+				forged = 1;
+			} else if (authres_parse(field, strlen(field), &ar) == 0) {
+				quoted(ar.authserv_id, id, sizeof(id));
+				strlist_addf(reasons, "Authentication-Results by \"%s\" ignored: not our "
+					     "authserv-id %s", id, authserv_id);
+			} else {
+				strlist_addf(reasons, "Authentication-Results field %zu does not parse: ignored", i + 1);
+			}
+			continue;
+		}
+		if (authres_parse(field, strlen(field), &ar) < 0) {
+			strlist_addf(reasons, "Authentication-Results field %zu of %s does not parse: "
+				     "not believed", i + 1, authserv_id);
+			forged = 1;
+			continue;
+		}
+		tally_field(p, &ar, &tally, reasons);
+	}
+	if (forged)
+		return 0;
+	if (tally.pass > 0 && tally.other > 0) {
+		strlist_addf(reasons, "results of %s disagree (dkim=pass and not) for a domain of %s: "
+			     "not believed", authserv_id, p->name);
+		return 0;
+	}
+	if (tally.pass == 0)
 		strlist_addf(reasons, "no dkim=pass by %s for a domain of %s", authserv_id, p->name);
-	return ok;
+	return tally.pass > 0;
 }
 
 int trust_links(const struct ca_profile *p, const struct strlist *candidates, const char **chosen,
-		struct strlist *reasons)
+		int *ambiguous, struct strlist *reasons)
 {
-	char    why[256];
+	struct strbuf why = STRBUF_INIT;
+	struct url url;
 	char    shown[LINK_DESCRIBE_LENGTH + 1];
 	int     ok = 1;
 	size_t  i;
 
 	*chosen = NULL;
+	*ambiguous = 0;
 	if (candidates->count == 0) {
 		strlist_add(reasons, "no approval link found");
 		return 0;
 	}
+	if (candidates->count > 1) {
+		strlist_addf(reasons, "ambiguous: %zu different approval links", candidates->count);
+		*ambiguous = 1;
+	}
 	for (i = 0; i < candidates->count; i++) {
 		link_describe(candidates->items[i], shown, sizeof(shown));
-		if (link_check(candidates->items[i], &p->link_hosts, why, sizeof(why)) == 0) {
+		sb_reset(&why);
+		if (url_parse(candidates->items[i], &url, &why) == 0) {
+			url_check_https_host(&url, &p->link_hosts, &why);
+			url_clear(&url);
+		}
+		if (why.len == 0) {
 			if (*chosen == NULL)
 				*chosen = candidates->items[i];
 			strlist_addf(reasons, "approval link is https to a host of %s", p->name);
 		} else {
-			strlist_addf(reasons, "approval link %s %s", shown, why);
+			strlist_addf(reasons, "approval link %s %s", shown, sb_str(&why));
 			ok = 0;
 		}
 	}
+	sb_free(&why);
 	if (*chosen == NULL)
 		*chosen = candidates->items[0];
 	return ok;

@@ -10,7 +10,7 @@
  *	json_t *verdict_to_json(const struct verdict *verdict)
  * DESCRIPTION
  *	verdict_to_json() builds the object of "mailcert parse --json":
- *	kind, ca, authenticated, reasons, limit_hit, message_id, from,
+ *	kind, ca, authenticated, ambiguous, reasons, limit_hit, message_id, from,
  *	subject, approval {link, code, ca_order, domain} (null unless kind
  *	is approval) and certificates [{sha256, subject, issuer, names,
  *	not_before, not_after, role}], times in ISO 8601 UTC.  Strings that
@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "mymalloc.h"
+#include "json_text.h"
 #include "parser.h"
 
 void verdict_init(struct verdict *v)
@@ -61,56 +62,6 @@ const char *verdict_kind_name(enum verdict_kind kind)
 	default:
 		return "none";
 	}
-}
-
-/* utf8_length - length of the valid UTF-8 sequence at s, 0 if not valid */
-
-static size_t utf8_length(const unsigned char *s)
-{
-	size_t  need;
-	size_t  i;
-	unsigned long cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xC2 && s[0] <= 0xDF)
-		need = 1, cp = s[0] & 0x1F;
-	else if (s[0] >= 0xE0 && s[0] <= 0xEF)
-		need = 2, cp = s[0] & 0x0F;
-	else if (s[0] >= 0xF0 && s[0] <= 0xF4)
-		need = 3, cp = s[0] & 0x07;
-	else
-		return 0;
-	for (i = 1; i <= need; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3F);
-	}
-	if ((need == 2 && cp < 0x800) || (need == 3 && (cp < 0x10000 || cp > 0x10FFFF))
-	    || (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return need + 1;
-}
-
-/* json_text - a JSON string of s (valid UTF-8), or null for NULL */
-
-static json_t *json_text(const char *s)
-{
-	struct strbuf clean = STRBUF_INIT;
-	const unsigned char *p = (const unsigned char *) s;
-	json_t *j;
-	size_t  n;
-
-	if (s == NULL)
-		return json_null();
-	while (*p) {
-		n = utf8_length(p);
-		sb_append(&clean, n ? (const char *) p : "?", n ? n : 1);
-		p += n ? n : 1;
-	}
-	j = json_string(clean.data ? clean.data : "");
-	sb_free(&clean);
-	return j ? j : json_string("");
 }
 
 static json_t *json_strings(const struct strlist *list)
@@ -170,6 +121,7 @@ json_t *verdict_to_json(const struct verdict *v)
 	json_object_set_new(obj, "kind", json_string(verdict_kind_name(v->kind)));
 	json_object_set_new(obj, "ca", json_text(v->ca));
 	json_object_set_new(obj, "authenticated", json_boolean(v->authenticated));
+	json_object_set_new(obj, "ambiguous", json_boolean(v->ambiguous));
 	json_object_set_new(obj, "reasons", json_strings(&v->reasons));
 	json_object_set_new(obj, "limit_hit", json_text(v->limit_hit));
 	json_object_set_new(obj, "message_id", json_text(v->message_id));

@@ -1,28 +1,50 @@
 /*
  * NAME
- *	ledger - open the SQLite ledger; transactions and shared helpers
+ *	ledger - open the ledger for a role; transactions; the row iterator
  * SYNOPSIS
- *	int ledger_open(const char *path, int busy_timeout_ms,
- *			struct ledger **out, struct strbuf *err)
+ *	int ledger_open(const struct ledger_location *where,
+ *			enum ledger_role role, struct ledger **out,
+ *			struct strbuf *err)
  *	void ledger_close(struct ledger *ledger)
  *	int ledger_begin(ledger), ledger_commit(ledger)
  *	void ledger_rollback(ledger)
- *	const char *ledger_error(ledger)
- *	long long ledger_data_version(ledger)
+ *	const char *ledger_error(ledger); int ledger_busy(ledger)
+ *	long long ledger_change_token(ledger)
  *	int ledger_integrity_check(ledger, struct strbuf *result)
  * DESCRIPTION
- *	The ledger is the one interface between the milter, the installer
- *	and the operator; all may have it open at once.  It is opened in WAL
- *	mode with synchronous=FULL (a committed record survives a power cut),
- *	foreign keys on and a busy timeout, and its schema is migrated
- *	forward on open.  Writes take the lock up front (BEGIN IMMEDIATE) so
- *	two writers never deadlock half-way.
+ *	The role decides what is opened, and how:
+ *
+ *	LEDGER_ROLE_INTAKE	the intake's ledger read-write (WAL,
+ *				synchronous=FULL), migrated forward; the
+ *				order book attached read-only.
+ *	LEDGER_ROLE_READER	both read-only.
+ *	LEDGER_ROLE_BOOK	the order book read-write (rollback journal,
+ *				synchronous=FULL, so that readers need no
+ *				write access to anything of root's), migrated;
+ *				the intake's ledger is not opened at all: root
+ *				never opens a file the network side can write.
+ *
+ *	Every file is opened with SQLITE_OPEN_NOFOLLOW.  Writes take the
+ *	lock up front (BEGIN IMMEDIATE) so two writers never deadlock half
+ *	way; nested writes join the caller's transaction.
+ *
+ *	ledger_change_token() changes whenever another connection committed
+ *	to either store (PRAGMA data_version of both), so a reader knows when
+ *	to look again without reading anything else.
+ *
+ *	The one row iterator of store/ is here too: ledger_collect() (rows
+ *	into an array), ledger_first() (one row) and ledger_each_row() (rows
+ *	to a callback, in constant memory).
+ * LICENSE
+ *	See the README of mailcert.
  */
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ledger_internal.h"
 #include "mymalloc.h"
@@ -34,8 +56,20 @@ long long ledger_now(void)
 
 int ledger_fail(struct ledger *ledger, const char *what)
 {
-	snprintf(ledger->error, sizeof(ledger->error), "%s: %s", what,
-		 sqlite3_errmsg(ledger->db));
+	if (ledger->db->error[0] == 0 || what)
+		db_fail(ledger->db, what ? what : "ledger");
+	snprintf(ledger->error, sizeof(ledger->error), "%s", db_error(ledger->db));
+	return -1;
+}
+
+int ledger_refuse(struct ledger *ledger, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ledger->error, sizeof(ledger->error), fmt, ap);
+	va_end(ap);
+	ledger->db->last_busy = 0;
 	return -1;
 }
 
@@ -44,160 +78,271 @@ const char *ledger_error(const struct ledger *ledger)
 	return ledger->error;
 }
 
-/* ledger_prepare - statements are prepared once per connection and kept:
- * preparing costs more than running most of them.  A statement already
- * in use (the same query nested) gets a fresh, uncached one. */
-
-sqlite3_stmt *ledger_prepare(struct ledger *ledger, const char *sql)
+int ledger_busy(const struct ledger *ledger)
 {
-	struct cached_stmt *free_slot = NULL;
-	sqlite3_stmt *stmt = NULL;
-	int i;
-
-	for (i = 0; i < LEDGER_STMT_CACHE; i++) {
-		struct cached_stmt *c = &ledger->cache[i];
-
-		if (c->sql == sql && !c->in_use) {
-			c->in_use = 1;
-			return c->stmt;
-		}
-		if (c->sql == NULL && free_slot == NULL)
-			free_slot = c;
-	}
-	if (sqlite3_prepare_v3(ledger->db, sql, -1, free_slot ? SQLITE_PREPARE_PERSISTENT : 0,
-			       &stmt, NULL) != SQLITE_OK) {
-		ledger_fail(ledger, "preparing a query");
-		return NULL;
-	}
-	if (free_slot) {
-		free_slot->sql = sql;
-		free_slot->stmt = stmt;
-		free_slot->in_use = 1;
-	}
-	return stmt;
+	return db_busy(ledger->db);
 }
 
-void ledger_release(struct ledger *ledger, sqlite3_stmt *stmt)
+enum ledger_role ledger_role(const struct ledger *ledger)
 {
-	int i;
-
-	for (i = 0; i < LEDGER_STMT_CACHE; i++) {
-		if (ledger->cache[i].stmt == stmt && ledger->cache[i].in_use) {
-			sqlite3_reset(stmt);
-			sqlite3_clear_bindings(stmt);
-			ledger->cache[i].in_use = 0;
-			return;
-		}
-	}
-	sqlite3_finalize(stmt);
+	return ledger->role;
 }
 
-int ledger_step_done(struct ledger *ledger, sqlite3_stmt *stmt, const char *what)
+void ledger_trace(struct ledger *ledger, void (*fn) (void *ctx, const char *sql), void *ctx)
 {
-	int rc = sqlite3_step(stmt);
+	ledger->db->trace = fn;
+	ledger->db->trace_ctx = ctx;
+}
 
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return ledger_fail(ledger, what);
+int ledger_run(struct ledger *ledger, struct db_stmt *st, const char *what)
+{
+	int     rc;
+
+	while ((rc = db_step(st)) == DB_ROW)
+		;
+	db_release(st);
+	if (rc == DB_ERROR) {
+		snprintf(ledger->error, sizeof(ledger->error), "%s: %s", what, db_error(ledger->db));
+		return -1;
+	}
 	return 0;
 }
 
-int ledger_select_row(struct ledger *ledger, const char *sql, long long param,
-		              ledger_row_fn from_row, void *out, const char *what)
+static int step_failed(struct ledger *ledger, struct db_stmt *st, const char *what)
 {
-	sqlite3_stmt *stmt;
-	char    doing[128];
+	snprintf(ledger->error, sizeof(ledger->error), "%s: %s", what, db_error(ledger->db));
+	db_release(st);
+	return -1;
+}
+
+int ledger_collect(struct ledger *ledger, struct db_stmt *st, row_fn from_row, size_t elem_size,
+		   size_t max, void **items, size_t *count, const char *what)
+{
+	char   *list = NULL;
+	size_t  n = 0;
+	size_t  cap = 0;
 	int     rc;
 
-	if ((stmt = ledger_prepare(ledger, sql)) == NULL)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, param);
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW) {
-		from_row(stmt, out);
-		rc = 0;
-	} else if (rc == SQLITE_DONE) {
-		rc = LEDGER_NOT_FOUND;
-	} else {
-		snprintf(doing, sizeof(doing), "reading %s", what);
-		rc = ledger_fail(ledger, doing);
+	*items = NULL;
+	*count = 0;
+	if (st == NULL)
+		return ledger_fail(ledger, NULL);
+	while ((max == 0 || n < max) && (rc = db_step(st)) == DB_ROW) {
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			list = xrealloc(list, cap * elem_size);
+		}
+		from_row(st, list + n * elem_size);
+		n++;
 	}
-	ledger_release(ledger, stmt);
-	return rc;
+	if ((max == 0 || n < max) && rc == DB_ERROR) {
+		*items = list;
+		*count = n;
+		return step_failed(ledger, st, what);
+	}
+	db_release(st);
+	*items = list;
+	*count = n;
+	return 0;
 }
 
-char *column_strdup(sqlite3_stmt *stmt, int col)
+int ledger_first(struct ledger *ledger, struct db_stmt *st, row_fn from_row, void *out,
+		 const char *what)
 {
-	const unsigned char *text = sqlite3_column_text(stmt, col);
+	int     rc;
 
-	return text ? xstrdup((const char *) text) : NULL;
+	if (st == NULL)
+		return ledger_fail(ledger, NULL);
+	rc = db_step(st);
+	if (rc == DB_ERROR)
+		return step_failed(ledger, st, what);
+	if (rc == DB_ROW)
+		from_row(st, out);
+	db_release(st);
+	return rc == DB_ROW ? 0 : LEDGER_NOT_FOUND;
 }
 
-void bind_text(sqlite3_stmt *stmt, int idx, const char *text)
+int ledger_each_row(struct ledger *ledger, struct db_stmt *st,
+		    int (*fn) (void *ctx, struct db_stmt *st), void *ctx, const char *what)
 {
-	if (text)
-		sqlite3_bind_text(stmt, idx, text, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(stmt, idx);
+	int     rc;
+	int     stop = 0;
+
+	if (st == NULL)
+		return ledger_fail(ledger, NULL);
+	while (!stop && (rc = db_step(st)) == DB_ROW)
+		stop = fn(ctx, st);
+	if (!stop && rc == DB_ERROR)
+		return step_failed(ledger, st, what);
+	db_release(st);
+	return stop;
 }
 
-char *names_join(const struct strlist *names)
+int ledger_returning_id(struct ledger *ledger, struct db_stmt *st, long long *id, int *found,
+			const char *what)
+{
+	int     rc;
+
+	*found = 0;
+	if (st == NULL)
+		return ledger_fail(ledger, NULL);
+	rc = db_step(st);
+	if (rc == DB_ERROR)
+		return step_failed(ledger, st, what);
+	if (rc == DB_ROW) {
+		*id = db_int(st, 0);
+		*found = 1;
+	}
+	while (rc == DB_ROW)
+		rc = db_step(st);
+	db_release(st);
+	return 0;
+}
+
+char   *names_join(const char *domain, const struct strlist *alt_names)
 {
 	struct strbuf sb = STRBUF_INIT;
-	size_t i;
-	char *p;
+	size_t  i;
+	char   *p;
 
-	for (i = 0; i < names->count; i++) {
-		if (i)
-			sb_append(&sb, "\n", 1);
-		sb_appends(&sb, names->items[i]);
+	sb_appends(&sb, domain);
+	for (i = 0; alt_names && i < alt_names->count; i++) {
+		sb_append(&sb, "\n", 1);
+		sb_appends(&sb, alt_names->items[i]);
 	}
 	for (p = sb.data; p && *p; p++)
 		*p = (char) tolower((unsigned char) *p);
 	return sb_steal(&sb);
 }
 
-void names_split(const char *text, struct strlist *names)
+void names_split(const char *text, char **domain, struct strlist *alt_names)
 {
 	const char *p = text;
-	size_t len;
+	size_t  len;
 
+	*domain = NULL;
 	while (p && *p) {
 		len = strcspn(p, "\n");
-		if (len)
-			strlist_add_owned(names, xstrndup(p, len));
+		if (len && *domain == NULL)
+			*domain = xstrndup(p, len);
+		else if (len)
+			strlist_add_owned(alt_names, xstrndup(p, len));
 		p += len;
 		if (*p)
 			p++;
 	}
 }
 
-static int exec_pragma(struct ledger *ledger, const char *sql)
+char   *name_reversed(const char *name)
 {
-	if (sqlite3_exec(ledger->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return ledger_fail(ledger, sql);
+	struct strbuf sb = STRBUF_INIT;
+	const char *end = name + strlen(name);
+	const char *p;
+
+	while (end > name) {
+		for (p = end; p > name && p[-1] != '.'; p--)
+			;
+		if (sb.len)
+			sb_append(&sb, ".", 1);
+		sb_append(&sb, p, (size_t) (end - p));
+		end = p > name ? p - 1 : name;
+	}
+	for (char *q = sb.data; q && *q; q++)
+		*q = (char) tolower((unsigned char) *q);
+	return sb.data ? sb_steal(&sb) : xstrdup("");
+}
+
+/* Opening ------------------------------------------------------------------ */
+
+static int exec_checked(struct ledger *ledger, const char *sql)
+{
+	if (db_exec(ledger->db, sql) < 0)
+		return ledger_fail(ledger, NULL);
 	return 0;
 }
 
-int ledger_open(const char *path, int busy_timeout_ms, struct ledger **out, struct strbuf *err)
-{
-	struct ledger *ledger = xcalloc(1, sizeof(*ledger));
-	int rc;
+/* make_intake - a reader before the first intake ever ran: make the
+ * intake's ledger (as whoever we are: the intake's user) */
 
-	rc = sqlite3_open_v2(path, &ledger->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
-			     | SQLITE_OPEN_FULLMUTEX, NULL);
-	if (rc != SQLITE_OK) {
-		sb_appendf(err, "%s: cannot open ledger: %s", path,
-			   ledger->db ? sqlite3_errmsg(ledger->db) : sqlite3_errstr(rc));
-		ledger_close(ledger);
+static int make_intake(const struct ledger_location *where, struct strbuf *err)
+{
+	struct ledger *intake;
+	struct strbuf why = STRBUF_INIT;
+
+	if (ledger_open(where, LEDGER_ROLE_INTAKE, &intake, &why) < 0) {
+		sb_appendf(err, "%s: the intake's ledger does not exist yet, and cannot be made: %s",
+			   where->intake_path, sb_str(&why));
+		sb_free(&why);
 		return -1;
 	}
-	sqlite3_busy_timeout(ledger->db, busy_timeout_ms > 0 ? busy_timeout_ms : 5000);
-	sqlite3_extended_result_codes(ledger->db, 1);
-	if (exec_pragma(ledger, "PRAGMA journal_mode = WAL") < 0
-	    || exec_pragma(ledger, "PRAGMA synchronous = FULL") < 0
-	    || exec_pragma(ledger, "PRAGMA foreign_keys = ON") < 0
-	    || ledger_migrate(ledger) < 0) {
-		sb_appendf(err, "%s: %s", path, ledger->error);
+	ledger_close(intake);
+	return 0;
+}
+
+static int open_sqlite(struct ledger *ledger, const struct ledger_location *where,
+		       struct strbuf *err)
+{
+	int     book_only = ledger->role == LEDGER_ROLE_BOOK;
+	int     read_only = ledger->role == LEDGER_ROLE_READER;
+
+	if (!book_only && (where->intake_path == NULL || where->book_path == NULL)) {
+		sb_appends(err, "no [ledger] path or orders");
+		return -1;
+	}
+	if (read_only && access(where->intake_path, F_OK) != 0 && make_intake(where, err) < 0)
+		return -1;
+	if (!book_only && access(where->book_path, F_OK) != 0) {
+		sb_appendf(err, "%s: the order book does not exist yet (the first mailcert order command, "
+			   "as root, makes it)", where->book_path);
+		return -1;
+	}
+	ledger->db = db_sqlite_open(book_only ? ":memory:" : where->intake_path, read_only,
+				    where->busy_timeout_ms, err);
+	if (ledger->db == NULL)
+		return -1;
+	if (!book_only && !read_only
+	    && (exec_checked(ledger, "PRAGMA journal_mode = WAL") < 0
+		|| exec_checked(ledger, "PRAGMA synchronous = FULL") < 0
+		|| ledger_migrate_intake(ledger) < 0)) {
+		sb_appendf(err, "%s: %s", where->intake_path, ledger->error);
+		return -1;
+	}
+	if (db_sqlite_attach(ledger->db, where->book_path, !book_only) < 0) {
+		ledger_fail(ledger, NULL);
+		sb_appendf(err, "%s: cannot open the order book: %s", where->book_path, ledger->error);
+		return -1;
+	}
+	if (book_only && (exec_checked(ledger, "PRAGMA book.journal_mode = DELETE") < 0
+			  || exec_checked(ledger, "PRAGMA book.synchronous = FULL") < 0
+			  || ledger_migrate_book(ledger) < 0)) {
+		sb_appendf(err, "%s: %s", where->book_path, ledger->error);
+		return -1;
+	}
+	if (!book_only && ledger_schema_version(ledger, 1) != LEDGER_BOOK_VERSION) {
+		sb_appendf(err, "%s: the order book is missing or of another version (run a mailcert "
+			   "order command as root first, which creates it)", where->book_path);
+		return -1;
+	}
+	if (read_only && ledger_schema_version(ledger, 0) != LEDGER_INTAKE_VERSION) {
+		sb_appendf(err, "%s: the intake's ledger is missing or of another version (the milter "
+			   "creates it when it starts)", where->intake_path);
+		return -1;
+	}
+	return 0;
+}
+
+int ledger_open(const struct ledger_location *where, enum ledger_role role,
+		struct ledger **out, struct strbuf *err)
+{
+	struct ledger *ledger = xcalloc(1, sizeof(*ledger));
+	int     rc;
+
+	ledger->role = role;
+	if (where->url)
+		rc = db_pgsql_open_ledger(ledger, where, err);
+	else
+		rc = open_sqlite(ledger, where, err);
+	if (rc < 0) {
 		ledger_close(ledger);
 		return -1;
 	}
@@ -209,18 +354,21 @@ void ledger_close(struct ledger *ledger)
 {
 	if (ledger == NULL)
 		return;
-	for (int i = 0; i < LEDGER_STMT_CACHE; i++)
-		if (ledger->cache[i].stmt)
-			sqlite3_finalize(ledger->cache[i].stmt);
-	if (ledger->db)
-		sqlite3_close_v2(ledger->db);
+	db_close(ledger->db);
 	free(ledger);
+}
+
+/* Transactions ------------------------------------------------------------- */
+
+static const char *begin_sql(const struct ledger *ledger)
+{
+	return ledger->db->backend == DB_SQLITE ? "BEGIN IMMEDIATE" : "BEGIN";
 }
 
 int ledger_begin(struct ledger *ledger)
 {
-	if (sqlite3_exec(ledger->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-		return ledger_fail(ledger, "starting a transaction");
+	if (db_exec(ledger->db, begin_sql(ledger)) < 0)
+		return ledger_fail(ledger, NULL);
 	ledger->in_transaction = 1;
 	return 0;
 }
@@ -228,9 +376,9 @@ int ledger_begin(struct ledger *ledger)
 int ledger_commit(struct ledger *ledger)
 {
 	ledger->in_transaction = 0;
-	if (sqlite3_exec(ledger->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		ledger_fail(ledger, "committing");
-		sqlite3_exec(ledger->db, "ROLLBACK", NULL, NULL, NULL);
+	if (db_exec(ledger->db, "COMMIT") < 0) {
+		ledger_fail(ledger, NULL);
+		db_exec(ledger->db, "ROLLBACK");
 		return -1;
 	}
 	return 0;
@@ -238,21 +386,21 @@ int ledger_commit(struct ledger *ledger)
 
 void ledger_rollback(struct ledger *ledger)
 {
-	ledger->in_transaction = 0;
-	if (sqlite3_get_autocommit(ledger->db) == 0)
-		sqlite3_exec(ledger->db, "ROLLBACK", NULL, NULL, NULL);
-}
+	char    saved[sizeof(ledger->error)];
 
-/* ledger_write_begin - writes nest: only the outermost begins and ends
- * the transaction, and none does inside ledger_begin()/ledger_commit() */
+	ledger->in_transaction = 0;
+	memcpy(saved, ledger->error, sizeof(saved));
+	db_exec(ledger->db, "ROLLBACK");
+	memcpy(ledger->error, saved, sizeof(saved));
+}
 
 int ledger_write_begin(struct ledger *ledger)
 {
 	if (ledger->in_transaction || ledger->write_depth++ > 0)
 		return 0;
-	if (sqlite3_exec(ledger->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+	if (db_exec(ledger->db, begin_sql(ledger)) < 0) {
 		ledger->write_depth = 0;
-		return ledger_fail(ledger, "starting a transaction");
+		return ledger_fail(ledger, NULL);
 	}
 	return 0;
 }
@@ -262,45 +410,110 @@ int ledger_write_end(struct ledger *ledger, int rc)
 	if (ledger->in_transaction || --ledger->write_depth > 0)
 		return rc;
 	if (rc < 0) {
-		if (sqlite3_get_autocommit(ledger->db) == 0)
-			sqlite3_exec(ledger->db, "ROLLBACK", NULL, NULL, NULL);
+		ledger_rollback(ledger);
 		return rc;
 	}
-	if (sqlite3_exec(ledger->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		ledger_fail(ledger, "committing");
-		sqlite3_exec(ledger->db, "ROLLBACK", NULL, NULL, NULL);
+	if (db_exec(ledger->db, "COMMIT") < 0) {
+		ledger_fail(ledger, NULL);
+		ledger_rollback(ledger);
 		return -1;
 	}
 	return rc;
 }
 
-long long ledger_data_version(struct ledger *ledger)
+static long long pragma_value(struct ledger *ledger, const char *sql)
 {
-	sqlite3_stmt *stmt;
-	long long version = -1;
+	struct db_stmt *st = db_prepare(ledger->db, sql);
+	long long value = -1;
 
-	if ((stmt = ledger_prepare(ledger, "PRAGMA data_version")) == NULL)
+	if (st == NULL)
 		return -1;
-	if (sqlite3_step(stmt) == SQLITE_ROW)
-		version = sqlite3_column_int64(stmt, 0);
-	ledger_release(ledger, stmt);
-	return version;
+	if (db_step(st) == DB_ROW)
+		value = db_int(st, 0);
+	db_release(st);
+	return value;
+}
+
+int ledger_schema_version(struct ledger *ledger, int book)
+{
+	if (ledger->db->backend != DB_SQLITE)
+		return db_pgsql_schema_version(ledger, book);
+	return (int) pragma_value(ledger, book ? "PRAGMA book.user_version" : "PRAGMA main.user_version");
+}
+
+long long ledger_change_token(struct ledger *ledger)
+{
+	long long intake;
+	long long book;
+
+	if (ledger->db->backend != DB_SQLITE)
+		return db_pgsql_change_token(ledger);
+	book = pragma_value(ledger, "PRAGMA book.data_version");
+	intake = ledger->role == LEDGER_ROLE_BOOK ? 0 : pragma_value(ledger, "PRAGMA main.data_version");
+	if (book < 0 || intake < 0)
+		return -1;
+	return (book << 32) ^ intake;
+}
+
+static int append_result(void *ctx, struct db_stmt *st)
+{
+	struct strbuf *result = ctx;
+
+	if (result->len)
+		sb_append(result, "\n", 1);
+	sb_appends(result, db_text(st, 0) ? db_text(st, 0) : "");
+	return 0;
 }
 
 int ledger_integrity_check(struct ledger *ledger, struct strbuf *result)
 {
-	sqlite3_stmt *stmt;
-	int rc;
+	struct strbuf book = STRBUF_INIT;
+	int     rc;
 
-	if ((stmt = ledger_prepare(ledger, "PRAGMA integrity_check")) == NULL)
-		return -1;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		if (result->len)
-			sb_append(result, "\n", 1);
-		sb_appends(result, (const char *) sqlite3_column_text(stmt, 0));
+	if (ledger->db->backend != DB_SQLITE) {
+		sb_appends(result, "ok");
+		return 0;
 	}
-	ledger_release(ledger, stmt);
-	if (rc != SQLITE_DONE)
-		return ledger_fail(ledger, "checking integrity");
-	return strcmp(sb_str(result), "ok") == 0 ? 0 : -1;
+	if (ledger->role != LEDGER_ROLE_BOOK
+	    && ledger_each_row(ledger, db_prepare(ledger->db, "PRAGMA main.integrity_check"),
+			       append_result, result, "checking integrity") < 0)
+		return -1;
+	if (ledger_each_row(ledger, db_prepare(ledger->db, "PRAGMA book.integrity_check"),
+			    append_result, &book, "checking integrity") < 0) {
+		sb_free(&book);
+		return -1;
+	}
+	if (ledger->role == LEDGER_ROLE_BOOK) {
+		sb_appends(result, sb_str(&book));
+	} else if (strcmp(sb_str(&book), "ok") != 0) {
+		sb_appendf(result, "\nbook: %s", sb_str(&book));
+	}
+	rc = strcmp(sb_str(result), "ok") == 0 ? 0 : -1;
+	sb_free(&book);
+	return rc;
+}
+
+static int append_plan(void *ctx, struct db_stmt *st)
+{
+	struct strbuf *plan = ctx;
+
+	sb_appendf(plan, "%s\n", db_text(st, 3) ? db_text(st, 3) : "");
+	return 0;
+}
+
+int ledger_explain(struct ledger *ledger, const char *sql, struct strbuf *plan)
+{
+	struct strbuf text = STRBUF_INIT;
+	struct db_stmt *st;
+	int     rc;
+
+	if (ledger->db->backend != DB_SQLITE)
+		return 0;
+	sb_appendf(&text, "EXPLAIN QUERY PLAN %s", sql);
+	st = db_prepare_uncached(ledger->db, text.data);
+	for (int n = 1; st && n <= DB_MAX_PARAMS; n++)
+		db_bind_int(st, n, 1);
+	rc = ledger_each_row(ledger, st, append_plan, plan, "explaining a query");
+	sb_free(&text);
+	return rc;
 }

@@ -4,60 +4,70 @@
 #ifndef MAILCERT_LEDGER_INTERNAL_H
 #define MAILCERT_LEDGER_INTERNAL_H
 
-#include <sqlite3.h>
-
+#include "db.h"
 #include "ledger.h"
 
-#define LEDGER_STMT_CACHE 48		/* prepared statements kept per connection */
-
-/* A statement kept prepared; its SQL text is a string literal of store/,
- * so the pointer names it. */
-struct cached_stmt {
-	const char *sql;
-	sqlite3_stmt *stmt;
-	int     in_use;
-};
-
 struct ledger {
-	sqlite3 *db;
-	struct cached_stmt cache[LEDGER_STMT_CACHE];
+	struct db *db;
+	enum ledger_role role;
 	int     in_transaction;		/* ledger_begin() was called */
 	int     write_depth;		/* nested ledger_write_begin() calls */
 	char    error[512];
 };
 
-/* Prepare sql (a string literal), or take it from the statement cache;
- * NULL with the error recorded.  Give it back with ledger_release(). */
-sqlite3_stmt *ledger_prepare(struct ledger *ledger, const char *sql);
-void ledger_release(struct ledger *ledger, sqlite3_stmt *stmt);
-
-/* Record the connection's current error with what was being done; -1. */
+/* Record the database's error with what was being done; -1. */
 int ledger_fail(struct ledger *ledger, const char *what);
 
 /* Begin a write unless the caller holds a transaction; end it with
- * ledger_write_end(ledger, rc), which commits when rc is 0. */
+ * ledger_write_end(ledger, rc), which commits when rc is >= 0. */
 int ledger_write_begin(struct ledger *ledger);
 int ledger_write_end(struct ledger *ledger, int rc);
 
-/* Run a statement that returns no rows; 0 or -1. */
-int ledger_step_done(struct ledger *ledger, sqlite3_stmt *stmt, const char *what);
+/* Run a prepared statement that returns no rows (or ignores them). */
+int ledger_run(struct ledger *ledger, struct db_stmt *st, const char *what);
 
-/* Run sql with ?1 = param; fill out from the first row with from_row().
- * 0, LEDGER_NOT_FOUND, or -1 (the error says "reading " what). */
-typedef void (*ledger_row_fn) (sqlite3_stmt *stmt, void *out);
-int ledger_select_row(struct ledger *ledger, const char *sql, long long param,
-		      ledger_row_fn from_row, void *out, const char *what);
+/* The one row iterator: step st, call from_row for each row into a
+ * growing array of elem_size bytes (at most max, 0: all).  0 or -1. */
+typedef void (*row_fn) (struct db_stmt *st, void *out);
+int ledger_collect(struct ledger *ledger, struct db_stmt *st, row_fn from_row, size_t elem_size,
+		   size_t max, void **items, size_t *count, const char *what);
+/* The first row into out: 0, LEDGER_NOT_FOUND or -1. */
+int ledger_first(struct ledger *ledger, struct db_stmt *st, row_fn from_row, void *out,
+		 const char *what);
+/* Each row to fn(ctx, st) until it returns non-zero: 0, fn's value, -1. */
+int ledger_each_row(struct ledger *ledger, struct db_stmt *st,
+		    int (*fn) (void *ctx, struct db_stmt *st), void *ctx, const char *what);
+/* The id an INSERT ... RETURNING id gave, or an existing row's. */
+int ledger_returning_id(struct ledger *ledger, struct db_stmt *st, long long *id, int *found,
+			const char *what);
 
-char *column_strdup(sqlite3_stmt *stmt, int col);
-void bind_text(sqlite3_stmt *stmt, int idx, const char *text);
+/* Names as one text column: lower-case, one per line; and back. */
+char *names_join(const char *domain, const struct strlist *alt_names);
+void names_split(const char *text, char **domain, struct strlist *alt_names);
+/* www.example.com -> com.example.www: the key that finds names below one. */
+char *name_reversed(const char *name);
 
-/* Names as one text column: lower-case, one per line. */
-char *names_join(const struct strlist *names);
-void names_split(const char *text, struct strlist *names);
+/* Create or migrate both schemas. */
+int ledger_migrate_intake(struct ledger *ledger);
+int ledger_migrate_book(struct ledger *ledger);
 
-/* Create or migrate the schema to LEDGER_SCHEMA_VERSION. */
-int ledger_migrate(struct ledger *ledger);
+/* The effective state of an order o (book.orders), from the book, the
+ * installer's jobs and the intake's progress. */
+extern const char ORDER_STATE_SQL[];
+
+/* order rows: ORDER_COLUMNS, read by order_from_row */
+#define ORDER_COLUMNS "o.id, o.domain, o.names, o.ca, o.ca_order, o.approver, o.key_sha256, " \
+	"o.key_origin, o.target, o.contact, o.approve_mode, o.status, o.predecessor, " \
+	"o.successor, o.closed_reason, o.created_at, o.updated_at"
+#define ORDER_COLUMN_COUNT 17
+void order_from_row(struct db_stmt *st, void *out);
 
 long long ledger_now(void);
+
+/* db_pgsql.c: what only PostgreSQL does */
+int db_pgsql_open_ledger(struct ledger *ledger, const struct ledger_location *where,
+			 struct strbuf *err);
+int db_pgsql_schema_version(struct ledger *ledger, int book);
+long long db_pgsql_change_token(struct ledger *ledger);
 
 #endif

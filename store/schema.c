@@ -1,21 +1,35 @@
 /*
  * NAME
- *	schema - the ledger's tables and their migrations
+ *	schema - the tables of both stores and their migrations (SQLite)
  * SYNOPSIS
- *	int ledger_migrate(struct ledger *ledger)
+ *	int ledger_migrate_intake(struct ledger *ledger)
+ *	int ledger_migrate_book(struct ledger *ledger)
  * DESCRIPTION
- *	The schema is versioned with PRAGMA user_version.  migrations[i]
- *	takes a database from version i to i + 1; ledger_migrate() applies
- *	the missing ones in order, each in its own BEGIN IMMEDIATE
- *	transaction together with the new user_version, so a crash leaves the
- *	database at one version or the next, never between.  A database newer
- *	than this program is refused rather than guessed at.
+ *	Each schema is versioned with its own PRAGMA user_version.
+ *	intake_migrations[i] takes the intake's ledger from version i to
+ *	i + 1, book_migrations[i] the order book; each is applied in its own
+ *	BEGIN IMMEDIATE transaction together with the new version, so a crash
+ *	leaves a store at one version or the next, never between.  A store
+ *	newer than this program is refused rather than guessed at.
+ *
+ *	Version 3 of the intake's ledger is the split of privilege: the
+ *	orders leave it for the order book, which only root writes.  The
+ *	orders of a version 2 ledger stay behind as v2_orders and
+ *	v2_order_names, unused: they were writable by the milter, so they
+ *	are not trusted into the book; "mailcert ledger export-v2" prints
+ *	them for the operator to check and "mailcert order import".
+ *
+ *	There are no foreign keys: an intake row names a book order by id,
+ *	across two files, and the installer checks every reference itself.
+ * LICENSE
+ *	See the README of mailcert.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "ledger_internal.h"
 
-static const char *const migrations[] = {
+static const char *const intake_migrations[] = {
 	/* 0 -> 1: the first schema */
 	"CREATE TABLE orders ("
 	"  id INTEGER PRIMARY KEY,"
@@ -99,69 +113,170 @@ static const char *const migrations[] = {
 	"ALTER TABLE approvals ADD COLUMN next_try INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE approvals ADD COLUMN last_error TEXT;"
 	"CREATE INDEX approvals_action ON approvals(action_state, next_try);",
+
+	/* 2 -> 3: orders leave for the book; intake tables without foreign keys */
+	"CREATE TABLE v2_orders AS SELECT * FROM orders;"
+	"CREATE TABLE v2_order_names AS SELECT * FROM order_names;"
+	"CREATE TABLE messages_v3 ("
+	"  id INTEGER PRIMARY KEY, message_id TEXT, queue_id TEXT, mail_from TEXT,"
+	"  rcpt_to TEXT, subject TEXT, verdict TEXT NOT NULL, reason TEXT,"
+	"  order_id INTEGER, received_at INTEGER NOT NULL);"
+	"INSERT INTO messages_v3 SELECT id, message_id, queue_id, mail_from, rcpt_to, subject,"
+	"  verdict, reason, order_id, received_at FROM messages;"
+	"CREATE TABLE approvals_v3 ("
+	"  id INTEGER PRIMARY KEY, order_id INTEGER NOT NULL, message_row INTEGER,"
+	"  link TEXT, code TEXT, ca_order TEXT, domain TEXT, dedup TEXT NOT NULL,"
+	"  authenticated INTEGER NOT NULL, received_at INTEGER NOT NULL,"
+	"  action_state TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_try INTEGER NOT NULL DEFAULT 0, last_error TEXT,"
+	"  UNIQUE (order_id, dedup));"
+	"INSERT OR IGNORE INTO approvals_v3 SELECT id, order_id, message_row, link, code, ca_order,"
+	"  NULL, COALESCE(code, link, 'approval ' || id), authenticated, received_at, action_state,"
+	"  attempts, next_try, last_error FROM approvals;"
+	"CREATE TABLE certificates_v3 ("
+	"  id INTEGER PRIMARY KEY, order_id INTEGER, message_row INTEGER,"
+	"  sha256 TEXT NOT NULL UNIQUE, spki_sha256 TEXT NOT NULL, leaf_pem TEXT NOT NULL,"
+	"  chain_pem TEXT NOT NULL, subject TEXT, issuer TEXT, names TEXT NOT NULL,"
+	"  not_before INTEGER NOT NULL, not_after INTEGER NOT NULL, received_at INTEGER NOT NULL);"
+	"INSERT INTO certificates_v3 SELECT id, order_id, message_row, sha256, spki_sha256, leaf_pem,"
+	"  chain_pem, subject, issuer, names, not_before, not_after, received_at FROM certificates;"
+	"CREATE TABLE install_requests ("
+	"  id INTEGER PRIMARY KEY, order_id INTEGER NOT NULL,"
+	"  certificate_id INTEGER NOT NULL UNIQUE, created_at INTEGER NOT NULL);"
+	"INSERT INTO install_requests SELECT id, order_id, certificate_id, created_at FROM install_jobs;"
+	"CREATE TABLE order_progress ("
+	"  order_id INTEGER PRIMARY KEY,"
+	"  state TEXT NOT NULL CHECK (state IN ('approval_received','approved','issued','declined')),"
+	"  updated_at INTEGER NOT NULL);"
+	"INSERT INTO order_progress SELECT id, CASE WHEN state IN ('installed','install_failed')"
+	"  THEN 'issued' ELSE state END, updated_at FROM orders WHERE state <> 'awaiting_approval';"
+	"CREATE TABLE events_v3 ("
+	"  id INTEGER PRIMARY KEY, order_id INTEGER, at INTEGER NOT NULL, kind TEXT NOT NULL,"
+	"  detail TEXT NOT NULL);"
+	"INSERT INTO events_v3 SELECT id, order_id, at, kind, detail FROM events;"
+	"DROP TABLE install_jobs; DROP TABLE certificates; DROP TABLE approvals;"
+	"DROP TABLE messages; DROP TABLE events; DROP TABLE order_names; DROP TABLE orders;"
+	"ALTER TABLE messages_v3 RENAME TO messages;"
+	"ALTER TABLE approvals_v3 RENAME TO approvals;"
+	"ALTER TABLE certificates_v3 RENAME TO certificates;"
+	"ALTER TABLE events_v3 RENAME TO events;"
+	"CREATE INDEX messages_order ON messages(order_id, id);"
+	"CREATE INDEX messages_message_id ON messages(message_id);"
+	"CREATE INDEX approvals_order ON approvals(order_id, id);"
+	"CREATE INDEX approvals_action ON approvals(action_state, next_try);"
+	"CREATE INDEX certificates_order ON certificates(order_id, id);"
+	"CREATE INDEX certificates_expiry ON certificates(not_after);"
+	"CREATE INDEX events_order ON events(order_id, id);"
+	"CREATE TABLE imap_state ("
+	"  mailbox TEXT PRIMARY KEY, uidvalidity INTEGER NOT NULL, last_uid INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL);"
+	"CREATE TABLE imap_seen ("
+	"  mailbox TEXT NOT NULL, digest TEXT NOT NULL, seen_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (mailbox, digest));",
 };
 
-#define MIGRATION_COUNT ((int) (sizeof(migrations) / sizeof(migrations[0])))
+static const char *const book_migrations[] = {
+	/* 0 -> 1: the first order book */
+	"CREATE TABLE book.orders ("
+	"  id INTEGER PRIMARY KEY, domain TEXT NOT NULL, names TEXT NOT NULL,"
+	"  ca TEXT NOT NULL, ca_order TEXT, approver TEXT, key_sha256 TEXT NOT NULL,"
+	"  key_origin TEXT, target TEXT NOT NULL, contact TEXT, approve_mode TEXT,"
+	"  status TEXT NOT NULL DEFAULT 'open'"
+	"    CHECK (status IN ('open','installed','cancelled','superseded')),"
+	"  predecessor INTEGER, successor INTEGER, closed_reason TEXT,"
+	"  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+	"CREATE INDEX book.orders_open ON orders(id) WHERE status = 'open';"
+	"CREATE INDEX book.orders_status ON orders(status, id);"
+	"CREATE INDEX book.orders_key ON orders(key_sha256);"
+	"CREATE INDEX book.orders_ca_order ON orders(ca, ca_order);"
+	"CREATE INDEX book.orders_target ON orders(target, status);"
+	"CREATE TABLE book.order_names ("
+	"  order_id INTEGER NOT NULL, name TEXT NOT NULL, rname TEXT NOT NULL,"
+	"  PRIMARY KEY (order_id, name));"
+	"CREATE INDEX book.order_names_rname ON order_names(rname);"
+	"CREATE TABLE book.installs ("
+	"  id INTEGER PRIMARY KEY, order_id INTEGER NOT NULL, cert_sha256 TEXT NOT NULL,"
+	"  request_id INTEGER,"
+	"  state TEXT NOT NULL CHECK (state IN ('pending','running','done','failed','refused')),"
+	"  attempts INTEGER NOT NULL DEFAULT 0, next_try INTEGER NOT NULL DEFAULT 0,"
+	"  lease_until INTEGER NOT NULL DEFAULT 0, claimed_by TEXT, last_error TEXT,"
+	"  not_before INTEGER NOT NULL, not_after INTEGER NOT NULL,"
+	"  leaf_pem TEXT NOT NULL, chain_pem TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+	"  UNIQUE (order_id, cert_sha256));"
+	"CREATE INDEX book.installs_due ON installs(state, next_try);"
+	"CREATE INDEX book.installs_order ON installs(order_id, id);"
+	"CREATE INDEX book.installs_cert ON installs(cert_sha256);"
+	"CREATE TABLE book.events ("
+	"  id INTEGER PRIMARY KEY, order_id INTEGER, at INTEGER NOT NULL, kind TEXT NOT NULL,"
+	"  detail TEXT NOT NULL);"
+	"CREATE INDEX book.events_order ON events(order_id, id);"
+	"CREATE TABLE book.notices ("
+	"  kind TEXT NOT NULL, ref TEXT NOT NULL, sent_at INTEGER NOT NULL, recipient TEXT,"
+	"  PRIMARY KEY (kind, ref));"
+	"CREATE TABLE book.meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);",
+};
 
-_Static_assert(sizeof(migrations) / sizeof(migrations[0]) == LEDGER_SCHEMA_VERSION,
-	       "one migration per schema version");
+#define INTAKE_COUNT ((int) (sizeof(intake_migrations) / sizeof(intake_migrations[0])))
+#define BOOK_COUNT ((int) (sizeof(book_migrations) / sizeof(book_migrations[0])))
 
-int ledger_schema_version(struct ledger *ledger)
+_Static_assert(sizeof(intake_migrations) / sizeof(intake_migrations[0]) == LEDGER_INTAKE_VERSION,
+	       "one migration per intake schema version");
+_Static_assert(sizeof(book_migrations) / sizeof(book_migrations[0]) == LEDGER_BOOK_VERSION,
+	       "one migration per book schema version");
+
+/* apply_migration - one step from version from, in one transaction */
+
+static int apply_migration(struct ledger *ledger, const char *schema, const char *sql, int from,
+			   int book)
 {
-	sqlite3_stmt *stmt;
-	int version = -1;
+	char    pragma[64];
+	struct db *db = ledger->db;
 
-	if ((stmt = ledger_prepare(ledger, "PRAGMA user_version")) == NULL)
-		return -1;
-	if (sqlite3_step(stmt) == SQLITE_ROW)
-		version = sqlite3_column_int(stmt, 0);
-	else
-		ledger_fail(ledger, "reading the schema version");
-	ledger_release(ledger, stmt);
-	return version;
-}
-
-static int apply_migration(struct ledger *ledger, int from)
-{
-	char pragma[64];
-
-	if (sqlite3_exec(ledger->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-		return ledger_fail(ledger, "starting a schema migration");
+	if (db_exec(db, "BEGIN IMMEDIATE") < 0)
+		return ledger_fail(ledger, NULL);
 	/* Another process may have migrated while we waited for the lock. */
-	if (ledger_schema_version(ledger) != from) {
-		sqlite3_exec(ledger->db, "ROLLBACK", NULL, NULL, NULL);
+	if (ledger_schema_version(ledger, book) != from) {
+		db_exec(db, "ROLLBACK");
 		return 0;
 	}
-	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", from + 1);
-	if (sqlite3_exec(ledger->db, migrations[from], NULL, NULL, NULL) != SQLITE_OK
-	    || sqlite3_exec(ledger->db, pragma, NULL, NULL, NULL) != SQLITE_OK) {
-		ledger_fail(ledger, "migrating the schema");
-		sqlite3_exec(ledger->db, "ROLLBACK", NULL, NULL, NULL);
+	snprintf(pragma, sizeof(pragma), "PRAGMA %s.user_version = %d", schema, from + 1);
+	if (db_exec(db, sql) < 0 || db_exec(db, pragma) < 0) {
+		ledger_fail(ledger, NULL);
+		ledger_rollback(ledger);
 		return -1;
 	}
-	if (sqlite3_exec(ledger->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		ledger_fail(ledger, "committing a schema migration");
-		sqlite3_exec(ledger->db, "ROLLBACK", NULL, NULL, NULL);
+	if (db_exec(db, "COMMIT") < 0) {
+		ledger_fail(ledger, NULL);
+		ledger_rollback(ledger);
 		return -1;
 	}
 	return 0;
 }
 
-int ledger_migrate(struct ledger *ledger)
+static int migrate(struct ledger *ledger, const char *schema, const char *const *steps, int count,
+		   int book)
 {
-	int version;
+	int     version;
 
-	while ((version = ledger_schema_version(ledger)) < MIGRATION_COUNT) {
+	while ((version = ledger_schema_version(ledger, book)) < count) {
 		if (version < 0)
-			return -1;
-		if (apply_migration(ledger, version) < 0)
+			return ledger_fail(ledger, "reading the schema version");
+		if (apply_migration(ledger, schema, steps[version], version, book) < 0)
 			return -1;
 	}
-	if (version > MIGRATION_COUNT) {
-		snprintf(ledger->error, sizeof(ledger->error),
-			 "schema version %d is newer than this program knows (%d)",
-			 version, MIGRATION_COUNT);
-		return -1;
-	}
+	if (version > count)
+		return ledger_refuse(ledger, "schema version %d is newer than this program knows (%d)",
+				     version, count);
 	return 0;
+}
+
+int ledger_migrate_intake(struct ledger *ledger)
+{
+	return migrate(ledger, "main", intake_migrations, INTAKE_COUNT, 0);
+}
+
+int ledger_migrate_book(struct ledger *ledger)
+{
+	return migrate(ledger, "book", book_migrations, BOOK_COUNT, 1);
 }

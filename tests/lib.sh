@@ -67,3 +67,54 @@ wait_for() {
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
+
+# mailcert_dirs USER - the directories of a test instance, owned as a
+# package makes them: $T itself root's, $T/intake the intake user's (the
+# milter makes its spool and ledger there), $T/run/{milter,installer,
+# approver} for the sockets, $T/keys and $T/state root's.
+mailcert_dirs() {
+	mkdir -p "$T/intake" "$T/run/milter" "$T/run/installer" "$T/run/approver" "$T/keys" "$T/state"
+	chmod 0700 "$T/keys" "$T/state"
+	chown "$1" "$T/intake" "$T/run/milter" "$T/run/approver" 2>/dev/null || true
+}
+
+# base_config USER - the lines every test configuration has (append the
+# test's own [milter] keys, targets and so on after it)
+base_config() {
+	cat <<CONF
+[milter]
+user = $1
+spool_dir = $T/intake/spool
+[ledger]
+path = $T/intake/ledger.db
+orders = $T/orders.db
+[installer]
+key_dir = $T/keys
+state_dir = $T/state
+wake_socket = $T/run/installer/wake.sock
+[approve]
+user = $1
+wake_socket = $T/run/approver/wake.sock
+CONF
+}
+
+# test_user - the unprivileged user the test's roles run as
+test_user() {
+	if [ "$(id -u)" -eq 0 ]; then echo nobody; else id -un; fi
+}
+
+# make_sendmail - $T/sendmail, a [notify] sendmail that appends each
+# message to $T/mailbox (a wrapper: programs mailcert runs get a clean
+# environment, so the mailbox cannot come from one)
+make_sendmail() {
+	printf '#!/bin/sh\nMAILCERT_TEST_MAILBOX=%s exec %s "$@"\n' "$T/mailbox" "$ROOT/tests/fake-sendmail" \
+		>"$T/sendmail"
+	chmod 0755 "$T/sendmail"
+}
+
+# next_second - wait (bounded) until the clock has moved to a new second,
+# so that a certificate made now is issued later than one made before
+next_second() {
+	_then=$(date +%s)
+	wait_for 2 test "$(date +%s)" != "$_then"
+}

@@ -1,68 +1,147 @@
-# t-cli - the operator command as an operator uses it: order add and its
-# refusals, orders, show and ledger in both forms, check-config.
+# t-cli - the operator command as an operator uses it: every command's
+# --help and the version, order add and its refusals (each naming what is
+# wrong), two open orders on one target, order set, cancel and renew,
+# orders (with the expiry column), show and ledger in both forms, and
+# check-config finding what a new administrator trips over.
 
 . tests/lib.sh
 make_tmpdir
 
+user=$(test_user)
+mailcert_dirs "$user"
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/key.pem" 2>/dev/null
-cat >"$T/mailcert.conf" <<CONF
+mkdir -p "$T/out" "$T/out2"
+{
+	base_config "$user"
+	cat <<CONF
 [milter]
 authserv_id = mx.example.net
-[ledger]
-path = $T/ledger.db
+socket = unix:$T/run/milter/milter.sock
+[notify]
+sendmail = /bin/true
 [ca]
 trust_store = /etc/ssl/certs/ca-certificates.crt
 [target web]
 fullchain = $T/out/fullchain.pem
 key = $T/out/key.pem
 reload_command = /bin/true
+[target web2]
+fullchain = $T/out2/fullchain.pem
 CONF
+} >"$T/mailcert.conf"
+chmod 0644 "$T/mailcert.conf"
 mc() { "$MAILCERT" -c "$T/mailcert.conf" "$@"; }
+json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+# --help and --version ----------------------------------------------------
+out=$("$MAILCERT" --help); rc=$?
+check_eq "mailcert --help exits 0" "$rc" "0"
+check_contains "mailcert --help lists the commands" "$out" "check-config"
+check_eq "mailcert --version" "$("$MAILCERT" --version)" "mailcert $(sed -n 's/^VERSION[[:space:]]*=[[:space:]]*//p' Makefile)"
+check_contains "mailcert-milter --version" "$("$MILTER" --version)" "mailcert-milter "
+out=$("$MILTER" -h); rc=$?
+check_eq "mailcert-milter -h exits 0" "$rc" "0"
+check_contains "mailcert-milter -h is the usage" "$out" "usage: mailcert-milter"
+for cmd in "order add" "order new" "order set" "order cancel" "order renew" "order import" \
+	orders show ledger approvals approve approver install install-requests expiring deliver \
+	check-config parse; do
+	out=$("$MAILCERT" $cmd --help 2>&1); rc=$?
+	if [ "$rc" -eq 0 ] && [ "${out#usage: mailcert $cmd}" != "$out" ]; then
+		ok "mailcert $cmd --help"
+	else
+		not_ok "mailcert $cmd --help" "exit $rc: $out"
+	fi
+done
+err=$(mc order 2>&1); rc=$?
+check_eq "mailcert order alone is a usage error" "$rc" "2"
+check_contains "and names the sub-commands" "$err" "which one? add, new, set, cancel, renew, import"
+err=$(mc frobnicate 2>&1); rc=$?
+check_eq "unknown command is a usage error" "$rc" "2"
+check_contains "unknown command named" "$err" "unknown command \"frobnicate\""
 
 # order add -----------------------------------------------------------------
 id=$(mc order add --domain Example.COM --alt-name www.example.com --alt-name '*.shop.example.com' \
 	--ca sectigo --ca-order 123456789 --key "$T/key.pem" --target web --contact ops@example.com)
 check_eq "order add prints the new id" "$id" "1"
 want_sha=$(openssl pkey -in "$T/key.pem" -pubout -outform DER 2>/dev/null | sha256sum | cut -d' ' -f1)
+check "the key is imported into key_dir under its hash" test -f "$T/keys/$want_sha.key"
+check_eq "the imported key is mode 0600" "$(stat -c %a "$T/keys/$want_sha.key")" "600"
 
-err=$(mc order add --domain 'exa mple.com' --ca sectigo --key "$T/key.pem" --target web 2>&1); rc=$?
+err=$(mc order add --domain 'exa mple.com' --ca sectigo --key "$T/key.pem" --target web2 2>&1); rc=$?
 check_eq "invalid domain refused" "$rc" "1"
 check_contains "invalid domain named" "$err" "--domain exa mple.com: not a valid domain name"
-err=$(mc order add --domain example.net --alt-name -bad-.example.net --ca sectigo --key "$T/key.pem" --target web 2>&1)
+err=$(mc order add --domain example.net --alt-name -bad-.example.net --ca sectigo --key "$T/key.pem" --target web2 2>&1)
 check_contains "invalid alternative name named" "$err" "--alt-name -bad-.example.net: not a valid domain name"
-err=$(mc order add --domain example.net --ca sectigo --key "$T/nokey.pem" --target web 2>&1); rc=$?
+err=$(mc order add --domain example.net --ca sectigo --key "$T/nokey.pem" --target web2 2>&1); rc=$?
 check_eq "missing key refused" "$rc" "1"
 check_contains "missing key named" "$err" "nokey.pem: cannot read it"
-err=$(mc order add --domain example.net --ca sectigo --key "$T/mailcert.conf" --target web 2>&1)
-check_contains "a file that is not a key refused" "$err" "not a PEM private key"
+err=$(mc order add --domain example.net --ca sectigo --key "$T/mailcert.conf" --target web2 2>&1)
+check_contains "a file that is not a key refused" "$err" "not a private key in PEM"
 err=$(mc order add --domain example.net --ca sectigo --key "$T/key.pem" --target nosuch 2>&1); rc=$?
 check_eq "unknown target refused" "$rc" "1"
 check_contains "unknown target named" "$err" "--target nosuch: no [target nosuch]"
-err=$(mc order add --domain example.net --ca sectigo --key "$T/key.pem" --target web --approver not-an-address 2>&1)
+err=$(mc order add --domain example.net --ca sectigo --key "$T/key.pem" --target web2 --approver not-an-address 2>&1)
 check_contains "bad approver refused" "$err" "--approver not-an-address: not a mail address"
 err=$(mc order add --domain example.net 2>&1); rc=$?
-check_eq "missing options are a usage error" "$rc" "2"
-check_contains "usage printed" "$err" "usage: mailcert order add"
-check_eq "refused orders recorded nothing" "$(mc orders --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" "1"
+check_eq "a missing option is a usage error" "$rc" "2"
+check_contains "the missing option is named" "$err" "mailcert order add: --ca is required"
+check_contains "and the usage follows" "$err" "usage: mailcert order add"
+err=$(mc order add --domain example.net --ca nosuchca --key "$T/key.pem" --target web2 2>&1); rc=$?
+check_eq "unknown CA refused" "$rc" "1"
+check_contains "unknown CA named with the known ones" "$err" "--ca nosuchca: no such CA profile (known: "
+check_eq "refused orders recorded nothing" "$(mc orders --json | json 'len(d)')" "1"
+
+# two open orders on one target ---------------------------------------------
+err=$(mc order add --domain other.example.com --ca sectigo --key "$T/key.pem" --target web 2>&1); rc=$?
+check_eq "a second open order on a target is refused" "$rc" "1"
+check_contains "the refusal names the order that has it" "$err" "open order 1 already installs there"
+id2=$(mc order add --domain other.example.com --ca sectigo --key "$T/key.pem" --target web --replace 2>"$T/replace.err")
+check_eq "--replace takes the target" "$id2" "2"
+check_contains "and cancels the order that had it" "$(cat "$T/replace.err")" "order 1 cancelled: replaced by order 2"
+check_eq "order 1 is cancelled" "$(mc show 1 --json | json 'd["state"]')" "cancelled"
+
+# order set, cancel, renew -----------------------------------------------------------
+check_eq "order set" "$(mc order set 2 --ca-order 987 --contact sec@example.com)" "order 2 changed"
+check_eq "order set changed the CA order number" "$(mc show 2 --json | json 'd["ca_order"]')" "987"
+err=$(mc order set 2 2>&1); rc=$?
+check_eq "order set without a change is a usage error" "$rc" "2"
+err=$(mc order set 1 --ca-order 5 2>&1); rc=$?
+check_eq "a cancelled order is not set" "$rc" "1"
+check_contains "and the refusal says why" "$err" "not open"
+csr=$(mc order renew 2 2>"$T/renew.err"); rc=$?
+check_eq "order renew" "$rc" "0"
+check_contains "renew prints the CSR" "$csr" "BEGIN CERTIFICATE REQUEST"
+check_contains "renew names the successor" "$(cat "$T/renew.err")" "order 3 renews order 2"
+check_eq "the successor names its predecessor" "$(mc show 3 --json | json 'd["predecessor"]')" "2"
+check_eq "the predecessor names its successor" "$(mc show 2 --json | json 'd["successor"]')" "3"
+check_eq "the successor has the same names and target" "$(mc show 3 --json | json 'd["domain"] + " " + d["target"] + " " + d["contact"]')" \
+	"other.example.com web sec@example.com"
+check "a renewal has a new key" test "$(mc show 3 --json | json 'd["key_sha256"]')" != "$(mc show 2 --json | json 'd["key_sha256"]')"
+err=$(mc order renew 2 2>&1); rc=$?
+check_eq "an order is renewed once" "$rc" "1"
+check_eq "order cancel" "$(mc order cancel 3 --reason 'wrong names')" "order 3 cancelled"
+check_contains "the cancel event says who and why" "$(mc ledger --order 3)" "cancelled by $(id -un): wrong names"
 
 # orders, show, ledger --------------------------------------------------------
 table=$(mc orders)
-check_contains "orders table has a header" "$table" "ID    DOMAIN"
-check_contains "orders table has the order" "$table" "1     example.com"
-check_contains "orders table shows the state" "$table" "awaiting_approval"
+check_contains "orders table has a header with the expiry" "$table" "EXPIRES (LEFT)"
+check_contains "orders table has the order" "$table" "2      other.example.com"
+check_eq "orders --state filters" "$(mc orders --state cancelled --json | json '",".join(str(o["id"]) for o in d)')" "3,1"
+check_eq "orders --limit cuts, newest first" "$(mc orders --limit 1 --json | json 'd[0]["id"]')" "3"
+check_eq "orders --domain finds a parent's orders" "$(mc orders --domain example.com --json | json '",".join(str(o["id"]) for o in d)')" "3,2,1"
+err=$(mc orders --state bogus 2>&1); rc=$?
+check_eq "orders --state of no state is a usage error" "$rc" "2"
 
-json=$(mc show 1 --json)
-get() { printf '%s' "$json" | python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+json_show=$(mc show 1 --json)
+get() { printf '%s' "$json_show" | json "$1"; }
 check_eq "show --json id" "$(get 'd["id"]')" "1"
 check_eq "show --json domain lower-case" "$(get 'd["domain"]')" "example.com"
 check_eq "show --json alt_names" "$(get '",".join(d["alt_names"])')" "www.example.com,*.shop.example.com"
 check_eq "show --json ca and ca_order" "$(get 'd["ca"] + " " + d["ca_order"]')" "sectigo 123456789"
-check_eq "show --json state" "$(get 'd["state"]')" "awaiting_approval"
 check_eq "show --json approval null" "$(get 'd["approval"]')" "None"
 check_eq "show --json certificate null" "$(get 'd["certificate"]')" "None"
 check_eq "show --json key hash is the public key's SHA-256" "$(get 'd["key_sha256"]')" "$want_sha"
 check_eq "show --json events" "$(get 'd["events"][0]["kind"]')" "order_added"
-
 human=$(mc show 1)
 check_contains "show names every name" "$human" "names:        example.com, www.example.com, *.shop.example.com"
 err=$(mc show 42 2>&1); rc=$?
@@ -70,26 +149,47 @@ check_eq "show of an unknown order fails" "$rc" "1"
 check_contains "show says which order" "$err" "no order 42"
 err=$(mc show abc 2>&1); rc=$?
 check_eq "show of a non-number is a usage error" "$rc" "2"
-
 check_contains "ledger lists events" "$(mc ledger)" "order 1"
-check_eq "ledger --json --order" "$(mc ledger --json --order 1 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["detail"])')" \
-	"example.com www.example.com *.shop.example.com, CA sectigo, target web"
+check_contains "ledger --json --order" "$(mc ledger --json --order 1 | json 'd[0]["detail"]')" \
+	"example.com www.example.com *.shop.example.com, CA sectigo order 123456789, target web"
 check_eq "ledger --json of an order with no events is empty" "$(mc ledger --json --order 7)" "[]"
 
 # check-config ------------------------------------------------------------------
-check_eq "check-config accepts a good file" "$(mc check-config)" "$T/mailcert.conf: ok"
-printf '[milter]\nauthserv_id = x\n[target web]\ncert = /tmp/c.pem\nreload_command = /nonexistent/reload\n' >"$T/bad.conf"
+out=$(mc check-config 2>&1); rc=$?
+check_eq "check-config accepts a good file" "$rc" "0"
+check_contains "check-config says ok" "$out" "$T/mailcert.conf: ok"
+check_contains "check-config says which open order uses which target" "$out" "target web                  order 2 (other.example.com)"
+{
+	base_config "$user"
+	cat <<CONF
+[milter]
+authserv_id = x
+socket = unix:$T/nowhere/milter.sock
+[notify]
+sendmail = /nonexistent/sendmail
+[target web]
+cert = $T/nodir/cert.pem
+reload_command = /nonexistent/reload
+run_as = no-such-user
+CONF
+} >"$T/bad.conf"
+chmod 0600 "$T/bad.conf"
 err=$("$MAILCERT" -c "$T/bad.conf" check-config 2>&1); rc=$?
-check_eq "check-config fails on a missing program" "$rc" "1"
-check_contains "check-config names the program" "$err" "reload_command: /nonexistent/reload is not an executable program"
+check_eq "check-config fails on what is missing" "$rc" "1"
+check_contains "check-config names a missing program" "$err" "reload_command: /nonexistent/reload is not an executable program"
+check_contains "check-config names a missing sendmail" "$err" "[notify] sendmail: /nonexistent/sendmail is not an executable program"
+check_contains "check-config names a missing target directory" "$err" "the directory $T/nodir of $T/nodir/cert.pem does not exist"
+check_contains "check-config names a missing run_as user" "$err" "run_as no-such-user: no such user"
+if [ "$(id -u)" -eq 0 ]; then
+	check_contains "check-config says the milter's user cannot read the configuration" "$err" \
+		"$user cannot read $T/bad.conf: a reload"
+	check_contains "check-config says the milter's user cannot make its socket" "$err" \
+		"cannot make its socket in $T/nowhere"
+fi
 printf '[milter]\nauthserv_id = x\n\n[ledgr]\npath = /tmp/x.db\n' >"$T/typo.conf"
 err=$("$MAILCERT" -c "$T/typo.conf" orders 2>&1); rc=$?
 check_eq "a typo in a section stops every command" "$rc" "1"
 check_eq "the typo is named with file and line" "$err" "mailcert: $T/typo.conf:4: unknown section [ledgr]"
 err=$("$MAILCERT" -c "$T/none.conf" orders 2>&1)
 check_contains "a missing configuration is named" "$err" "$T/none.conf: cannot open"
-err=$(mc frobnicate 2>&1); rc=$?
-check_eq "unknown command is a usage error" "$rc" "2"
-err=$(mc order add --domain example.net --ca nosuchca --key "$T/key.pem" --target web 2>&1); rc=$?
-check_eq "unknown CA refused" "$rc" "1"
-check_contains "unknown CA named with the known ones" "$err" "--ca nosuchca: no such CA profile (known: "
+exit 0

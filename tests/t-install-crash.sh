@@ -11,16 +11,16 @@ PKI="$ROOT/tests/fixtures/pki"
 ROUNDS=20
 mkdir -p "$T/tls" "$T/ca"
 
-cat >"$T/mailcert.conf" <<CONF
+user=$(test_user)
+mailcert_dirs "$user"
+{
+	base_config "$user"
+	cat <<CONF
 [milter]
 authserv_id = mx.example.net
-[ledger]
-path = $T/ledger.db
 [ca]
 trust_store = $PKI/root.crt
 [installer]
-key_dir = $T/keys
-backup_dir = $T/backup
 command_timeout = 10
 max_attempts = 100
 retry_base = 1
@@ -33,6 +33,7 @@ combined = $T/tls/combined.pem
 test_command = /bin/sleep 0.15
 reload_command = /bin/sleep 0.15
 CONF
+} >"$T/mailcert.conf"
 mc() { "$MAILCERT" -c "$T/mailcert.conf" "$@"; }
 show() { mc show "$1" --json | python3 -c "import json,sys; d=json.load(sys.stdin); print($2)"; }
 FILES="cert chain fullchain key combined"
@@ -54,10 +55,11 @@ unfinished=0
 killed_mid=0
 round=1
 while [ "$round" -le "$ROUNDS" ]; do
+	next_second	# each certificate is issued later than the one before
 	openssl x509 -req -in "$T/ca/req.csr" -CA "$PKI/inter1.crt" -CAkey "$PKI/inter1.key" \
 		-set_serial "$((1000 + round))" -days 30 -extfile "$T/ca/ext.cnf" \
 		-out "$T/ca/leaf.crt" 2>/dev/null
-	job=$("$ROOT/build/tests/tools/record_cert" "$T/ledger.db" "$id" "$T/ca/leaf.crt" "$PKI/inter1.crt")
+	job=$("$ROOT/build/tests/tools/record_cert" "$T/mailcert.conf" "$id" "$T/ca/leaf.crt" "$PKI/inter1.crt")
 	before=$(hashes)
 	"$MAILCERT" -c "$T/mailcert.conf" install --pending >/dev/null 2>&1 &
 	pid=$!

@@ -73,20 +73,21 @@ wait_for 5 serves "$old_fp"
 check_eq "nginx serves the old certificate" "$(served)" "$old_fp"
 old_files=$(files_hash)
 
-cat >"$T/mailcert.conf" <<CONF
+user=$(test_user)
+mailcert_dirs "$user"
+make_sendmail
+{
+	base_config "$user"
+	cat <<CONF
 [milter]
 authserv_id = mx.example.net
-[ledger]
-path = $T/ledger.db
 [ca]
 trust_store = $PKI/root.crt
 [notify]
-sendmail = $ROOT/tests/fake-sendmail
+sendmail = $T/sendmail
 from = mailcert@mx.example.net
+operator = hostmaster@example.com
 [installer]
-key_dir = $T/keys
-backup_dir = $T/backup
-wake_socket = $T/wake.sock
 command_timeout = 10
 max_attempts = 2
 retry_base = 2
@@ -106,9 +107,9 @@ key = $T/tls/key.pem
 test_command = $NGINX -t -q $NG
 reload_command = /bin/sh -c "$NGINX -s reload $NG; sleep 1; echo reload said no; exit 1"
 CONF
-export MAILCERT_TEST_MAILBOX="$T/mailbox"
+} >"$T/mailcert.conf"
 mc() { "$MAILCERT" -c "$T/mailcert.conf" "$@"; }
-record() { "$ROOT/build/tests/tools/record_cert" "$T/ledger.db" "$@"; }
+record() { "$ROOT/build/tests/tools/record_cert" "$T/mailcert.conf" "$@"; }
 show() { mc show "$1" --json | python3 -c "import json,sys; d=json.load(sys.stdin); print($2)"; }
 
 # A failing test_command ---------------------------------------------------------

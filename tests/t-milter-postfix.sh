@@ -49,23 +49,28 @@ echo "# $(date +%T) Fixtures"
 
 trust_store=$(ls "$FIX"/pki/root.crt 2>/dev/null | head -1)
 [ -n "$trust_store" ] || skip_all "test PKI present" "no root certificate in $FIX/pki"
-cat >"$T/mailcert.conf" <<CONF
+user=$(test_user)
+mailcert_dirs "$user"
+{
+	base_config "$user"
+	cat <<CONF
 [milter]
 socket = inet:$milter_port@127.0.0.1
-user = nobody
 authserv_id = mx.example.net
 watch_addresses = certificates@example.net
-[ledger]
-path = $T/ledger.db
 [ca]
 trust_store = $ROOT/$trust_store
-[installer]
-wake_socket = $T/wake.sock
 [target web]
 fullchain = $T/out/fullchain.pem
 key = $T/out/key.pem
+[target web2]
+fullchain = $T/out/fullchain2.pem
+key = $T/out/key2.pem
+[target web3]
+fullchain = $T/out/fullchain3.pem
 CONF
-chmod 777 "$T"
+} >"$T/mailcert.conf"
+chmod 0644 "$T/mailcert.conf"
 
 verdict_of() { mc parse "$1" --json 2>/dev/null; }
 
@@ -134,7 +139,7 @@ c_domain=$1
 shift
 alt_args=""
 for n in "$@"; do alt_args="$alt_args --alt-name $n"; done
-cert_order=$(mc order add --domain "$c_domain" $alt_args --ca "$c_ca" --key "$ROOT/$cert_key" --target web)
+cert_order=$(mc order add --domain "$c_domain" $alt_args --ca "$c_ca" --key "$ROOT/$cert_key" --target web2)
 check "certificate order placed" test -n "$cert_order"
 
 # The mail system ------------------------------------------------------------------
@@ -176,7 +181,7 @@ xmailcert_of() {
 
 # Ledger locked: the approval arrives while another process holds the
 # write lock; mail flows, the failure is logged, nothing is recorded.
-python3 - "$T/ledger.db" "$T/locked" 4 <<'PY' &
+python3 - "$T/intake/ledger.db" "$T/locked" 4 <<'PY' &
 import sqlite3, sys, time
 db = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
 db.execute("BEGIN IMMEDIATE")
@@ -204,7 +209,7 @@ wait "$locker"
 # Certificate ---------------------------------------------------------------------------
 echo "# $(date +%T) Certificate"
 # The installer's wake-up socket: one datagram is expected.
-python3 - "$T/wake.sock" "$T/woken" <<'PY' &
+python3 - "$T/run/installer/wake.sock" "$T/woken" <<'PY' &
 import os, socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind(sys.argv[1])
@@ -217,16 +222,16 @@ except socket.timeout:
     pass
 PY
 waker=$!
-wait_for 10 test -S "$T/wake.sock"
+wait_for 10 test -S "$T/run/installer/wake.sock"
 rm -f "$T"/sink/msg.*
 send certificates@example.net "$cert_eml" && wait_sink 1
 check_eq "certificate mail: order -> issued" "$(state_of "$cert_order")" "issued"
-job=$(mc show "$cert_order" --json | json 'd["install_job"]["state"] if d["install_job"] else None')
-check_eq "certificate mail: an install job is pending" "$job" "pending"
+check_eq "certificate mail: an install request for the installer" \
+	"$(sqlite3 "$T/intake/ledger.db" "SELECT count(*) FROM install_requests WHERE order_id = $cert_order")" "1"
 check_eq "certificate mail: the leaf is recorded" \
 	"$(mc show "$cert_order" --json | json 'd["certificate"]["sha256"] if d["certificate"] else None')" "$leaf_sha"
 check_contains "certificate mail: X-Mailcert says so" "$(xmailcert_of "$c_msgid")" \
-	"certificate issued for order $cert_order, install job"
+	"certificate issued for order $cert_order, install request"
 wait "$waker"
 check_eq "certificate mail: the installer is woken" "$(cat "$T/woken" 2>/dev/null)" "wake"
 
@@ -240,18 +245,24 @@ check_eq "approval mail: the approval is recorded" \
 check_eq "approval mail: X-Mailcert says so" "$(xmailcert_of "$a_msgid")" \
 	"X-Mailcert: approval recorded for order $approval_order"
 
-# The same approval again: recorded once.
+# The same approval again: acted on once.
 rm -f "$T"/sink/msg.*
 send "admin@$a_domain" "$approval_eml" && wait_sink 1
-check_contains "the same message again is recorded once" "$(xmailcert_of "$a_msgid")" "already recorded"
+check_contains "the same approval again changes nothing" "$(xmailcert_of "$a_msgid")" \
+	"approval already recorded for order $approval_order; nothing changes"
+rm -f "$T"/sink/msg.*
+send certificates@example.net "$cert_eml" && wait_sink 1
+check_contains "the same certificate again changes nothing, and says so" "$(xmailcert_of "$c_msgid")" \
+	"certificate already recorded for order $cert_order; nothing changes"
 
 # Forged Authentication-Results removed on entry -----------------------------------
 # A fresh order for the approval's domain; the approval mail carries a
 # forged result with our authserv-id, which header_checks removes before
 # the milter sees the message: the mail is not trusted.
+mc order cancel "$approval_order" --reason "done with it" >/dev/null
 mc order add --domain "$a_domain" --ca "$a_ca" ${a_ca_order:+--ca-order "$a_ca_order"} \
-	--key "$T/approval.key" --target web >/dev/null
-printf '/^Authentication-Results:[[:space:]]*mx\\.example\\.net([[:space:];]|$)/ IGNORE\n' >"$PF/header_checks"
+	--key "$T/approval.key" --target web3 >/dev/null
+cp contrib/postfix/header_checks.mailcert "$PF/header_checks"
 postconf -c "$PF" -e "header_checks = regexp:$PF/header_checks"
 postfix -c "$PF" reload >/dev/null 2>&1
 sleep 1

@@ -1,13 +1,21 @@
 /*
- * record_cert - put a certificate into the ledger as the milter would, for
- * the installer's shell tests (tests/t-install-*.sh).
+ * record_cert - put a certificate where the installer takes it, for the
+ * installer's shell tests (tests/t-install-*.sh).
  *
- * Usage: record_cert LEDGER ORDER_ID LEAF.pem [CHAIN.pem...]
+ * Usage: record_cert CONFIG ORDER_ID LEAF.pem [CHAIN.pem...]
  *
- * Records the leaf (with its SHA-256, public key hash, names and dates)
- * and the chain files' certificates as its chain PEM, in the order given,
- * makes the order issued and adds the install job, whose id it prints.
- * No checks: the installer must make them.  Exit 0, or 1 with the reason.
+ * Loads CONFIG (mailcert.conf(5)), opens its order book ([ledger]
+ * orders, or [ledger] url) as root does (LEDGER_ROLE_BOOK; the book is
+ * made when it does not exist yet) and adds an install job for order
+ * ORDER_ID with book_install_add(): the first certificate of LEAF.pem as
+ * the leaf (its SHA-256 and dates taken from it), every certificate of
+ * the CHAIN.pem files, in the order given, as its chain PEM.  This is
+ * what install_take_requests() does with an install request of the
+ * intake, without the intake.  Prints the job's id (that of the job
+ * already there when the order has one for this certificate).
+ *
+ * No checks of the certificate or the order: the installer must make
+ * them.  Exit 0, 1 with the reason, 2 on bad usage.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,113 +24,133 @@
 
 #include <openssl/pem.h>
 #include <openssl/x509.h>
-#include <openssl/x509v3.h>
 
+#include "config.h"
 #include "fingerprint.h"
 #include "ledger.h"
 
-static X509 *read_cert(const char *path)
-{
-	FILE *fp = fopen(path, "r");
-	X509 *x;
+/* pem_x509 - one certificate as OpenSSL writes it, appended to out */
 
-	if (fp == NULL)
-		return NULL;
-	x = PEM_read_X509(fp, NULL, NULL, NULL);
-	fclose(fp);
-	return x;
-}
-
-static int append_pem_file(const char *path, struct strbuf *out)
+static int pem_x509(X509 *x, struct strbuf *out)
 {
-	X509 *x = read_cert(path);
 	BIO *bio = BIO_new(BIO_s_mem());
 	char *data;
 	long len;
 	int rc = -1;
 
-	if (x && PEM_write_bio_X509(bio, x) == 1 && (len = BIO_get_mem_data(bio, &data)) > 0) {
+	if (bio && PEM_write_bio_X509(bio, x) == 1 && (len = BIO_get_mem_data(bio, &data)) > 0) {
 		sb_append(out, data, (size_t) len);
 		rc = 0;
 	}
-	X509_free(x);
 	BIO_free(bio);
 	return rc;
+}
+
+/* read_certs - the certificates of a PEM file, at most max; how many */
+
+static int read_certs(const char *path, X509 **first, struct strbuf *pem, int max)
+{
+	FILE *fp = fopen(path, "r");
+	X509 *x;
+	int n = 0;
+
+	if (fp == NULL)
+		return 0;
+	while ((max == 0 || n < max) && (x = PEM_read_X509(fp, NULL, NULL, NULL)) != NULL) {
+		if (pem_x509(x, pem) < 0) {
+			X509_free(x);
+			break;
+		}
+		if (n++ == 0 && first)
+			*first = x;
+		else
+			X509_free(x);
+	}
+	fclose(fp);
+	return n;
 }
 
 static long long asn1_time(const ASN1_TIME *t)
 {
 	struct tm tm;
 
-	if (ASN1_TIME_to_tm(t, &tm) != 1)
+	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
 		return 0;
 	return (long long) timegm(&tm);
 }
 
-static void dns_names(X509 *x, struct strlist *names)
+static struct ledger *open_book(const char *config_path)
 {
-	GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
-	int i;
+	struct strbuf err = STRBUF_INIT;
+	struct ledger_location where;
+	struct ledger *book = NULL;
+	struct config *cfg = NULL;
 
-	for (i = 0; gens && i < sk_GENERAL_NAME_num(gens); i++) {
-		GENERAL_NAME *gen = sk_GENERAL_NAME_value(gens, i);
-
-		if (gen->type == GEN_DNS)
-			strlist_add(names, (const char *) ASN1_STRING_get0_data(gen->d.dNSName));
+	if (config_load(config_path, &cfg, &err) == 0) {
+		where.intake_path = cfg->ledger_path;
+		where.book_path = cfg->orders_path;
+		where.url = cfg->ledger_url;
+		where.busy_timeout_ms = cfg->busy_timeout_ms;
+		if (ledger_open(&where, LEDGER_ROLE_BOOK, &book, &err) < 0)
+			book = NULL;
 	}
-	GENERAL_NAMES_free(gens);
+	if (book == NULL)
+		fprintf(stderr, "record_cert: %s\n", sb_str(&err));
+	config_free(cfg);
+	sb_free(&err);
+	return book;
 }
 
 int main(int argc, char **argv)
 {
-	struct ledger *ledger = NULL;
-	struct strbuf err = STRBUF_INIT;
+	struct ledger *book;
 	struct strbuf leaf = STRBUF_INIT;
 	struct strbuf chain = STRBUF_INIT;
-	struct cert_record c;
+	struct install_job job;
 	char sha[SHA256_HEX_LEN + 1];
-	char spki[SHA256_HEX_LEN + 1];
-	long long job = 0;
-	int is_new;
+	char *end;
+	long long id = 0;
+	int is_new = 0;
+	int rc = 1;
 	int i;
-	X509 *x;
+	X509 *x = NULL;
 
 	if (argc < 4) {
-		fprintf(stderr, "usage: record_cert LEDGER ORDER_ID LEAF.pem [CHAIN.pem...]\n");
+		fprintf(stderr, "usage: record_cert CONFIG ORDER_ID LEAF.pem [CHAIN.pem...]\n");
 		return 2;
 	}
-	if ((x = read_cert(argv[3])) == NULL || cert_sha256_hex(x, sha) < 0
-	    || pkey_spki_sha256_hex(X509_get0_pubkey(x), spki) < 0 || append_pem_file(argv[3], &leaf) < 0) {
+	memset(&job, 0, sizeof(job));
+	job.order_id = strtoll(argv[2], &end, 10);
+	if (*end || end == argv[2] || job.order_id <= 0) {
+		fprintf(stderr, "record_cert: %s: not an order id\n", argv[2]);
+		return 2;
+	}
+	if (read_certs(argv[3], &x, &leaf, 1) != 1 || cert_sha256_hex(x, sha) < 0) {
 		fprintf(stderr, "record_cert: %s: not a PEM certificate\n", argv[3]);
-		return 1;
+		goto out;
 	}
 	for (i = 4; i < argc; i++)
-		if (append_pem_file(argv[i], &chain) < 0) {
+		if (read_certs(argv[i], NULL, &chain, 0) == 0) {
 			fprintf(stderr, "record_cert: %s: not a PEM certificate\n", argv[i]);
-			return 1;
+			goto out;
 		}
-	memset(&c, 0, sizeof(c));
-	c.order_id = atoll(argv[2]);
-	c.sha256 = sha;
-	c.spki_sha256 = spki;
-	c.leaf_pem = (char *) sb_str(&leaf);
-	c.chain_pem = (char *) sb_str(&chain);
-	dns_names(x, &c.names);
-	c.not_before = asn1_time(X509_get0_notBefore(x));
-	c.not_after = asn1_time(X509_get0_notAfter(x));
-	if (ledger_open(argv[1], 5000, &ledger, &err) < 0
-	    || ledger_record_certificate(ledger, &c, &is_new) < 0
-	    || ledger_set_order_state(ledger, c.order_id, ORDER_ISSUED, "certificate by test") < 0
-	    || ledger_add_install_job(ledger, c.order_id, c.id, &job, &is_new) < 0) {
-		fprintf(stderr, "record_cert: %s\n", ledger ? ledger_error(ledger) : sb_str(&err));
-		return 1;
+	if ((book = open_book(argv[1])) == NULL)
+		goto out;
+	job.cert_sha256 = sha;
+	job.not_before = asn1_time(X509_get0_notBefore(x));
+	job.not_after = asn1_time(X509_get0_notAfter(x));
+	job.leaf_pem = (char *) sb_str(&leaf);
+	job.chain_pem = (char *) sb_str(&chain);
+	if (book_install_add(book, &job, &id, &is_new) < 0) {
+		fprintf(stderr, "record_cert: %s\n", ledger_error(book));
+	} else {
+		printf("%lld\n", id);
+		rc = 0;
 	}
-	printf("%lld\n", job);
-	strlist_free(&c.names);
-	ledger_close(ledger);
+	ledger_close(book);
+out:
 	X509_free(x);
 	sb_free(&leaf);
 	sb_free(&chain);
-	sb_free(&err);
-	return 0;
+	return rc;
 }

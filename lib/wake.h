@@ -1,0 +1,26 @@
+/*
+ * wake.h - one datagram that makes a daemon look at the ledger now.
+ */
+#ifndef MAILCERT_WAKE_H
+#define MAILCERT_WAKE_H
+
+#include <sys/types.h>
+
+#include "strbuf.h"
+
+#define WAKE_MESSAGE	"wake"
+
+/* Send one datagram to the socket at path without blocking.  0 when sent
+ * or nobody listens (the work is in the ledger either way), -1 with why
+ * on any other error (EACCES: a socket the sender may not reach). */
+int wake_send(const char *path, struct strbuf *why);
+
+/* Bind the datagram socket at path, mode 0666 (a datagram carries
+ * nothing; it only makes the daemon look sooner); a stale socket is
+ * replaced; the directory must exist.  A descriptor, or -1 with why. */
+int wake_listen(const char *path, struct strbuf *why);
+
+/* Read and drop every waiting datagram. */
+void wake_drain(int fd);
+
+#endif
