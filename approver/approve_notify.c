@@ -40,7 +40,9 @@
  * LICENSE
  *	See the README of mailcert.
  */
+#include <ctype.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "approve.h"
@@ -121,11 +123,38 @@ int approve_compose_notice(const struct order *order, const struct approval *app
 	return 0;
 }
 
+/* ca_order_ok - letters, digits, '-' and '_' only, as the parser takes
+ * them: the approval row is the intake's, and its number goes into a
+ * mail and a command line the operator is to type */
+
+static int ca_order_ok(const char *value)
+{
+	size_t  i;
+
+	if (value == NULL || *value == 0 || strlen(value) > 64)
+		return 0;
+	for (i = 0; value[i]; i++)
+		if (!isalnum((unsigned char) value[i]) && value[i] != '-' && value[i] != '_')
+			return 0;
+	return 1;
+}
+
+/* order_name - the approval's domain when it is one of the order's names
+ * (the book's, which root wrote), else the order's domain */
+
+static const char *order_name(const struct order *order, const struct approval *approval)
+{
+	if (approval->domain && (strcasecmp(approval->domain, order->domain) == 0
+				 || strlist_contains_nocase(&order->alt_names, approval->domain)))
+		return approval->domain;
+	return order->domain;
+}
+
 int approve_compose_confirmation(const struct order *order, const struct approval *approval,
 				 struct strbuf *subject, struct strbuf *body, struct strbuf *why)
 {
-	if (!body_value_ok(approval->ca_order, 64)) {
-		sb_appends(why, "the mail's CA order number is not printable");
+	if (!ca_order_ok(approval->ca_order)) {
+		sb_appends(why, "the mail's CA order number is not letters, digits and '-'");
 		return -1;
 	}
 	sb_appendf(subject, "[mailcert] is CA order %s yours? (%s)", approval->ca_order, order->domain);
@@ -134,7 +163,7 @@ int approve_compose_confirmation(const struct order *order, const struct approva
 		   "Order %lld was placed without a CA order number, so mailcert cannot\n"
 		   "tell whether this request is for it or for somebody else's order of\n"
 		   "the same domain.  mailcert does nothing with it until you say.\n\n",
-		   order->ca, approval->ca_order, approval->domain ? approval->domain : order->domain,
+		   order->ca, approval->ca_order, order_name(order, approval),
 		   order->id, order->id);
 	add_facts(body, order, approval, approval->ca_order);
 	sb_appendf(body, "If CA order %s is the one you placed for order %lld (compare it with\n"

@@ -32,7 +32,9 @@
  *	order that very number (mailcert order set), it becomes pending and
  *	the order approval_received; until then, in notify mode the contact
  *	is told the number once (never the link or the code) and it waits;
- *	after APPROVE_UNCONFIRMED_DAYS it expires.  An order whose CA order
+ *	a failure to tell is retried at backoff_next_try(), and after
+ *	[approve] max_attempts the operator is told instead
+ *	(unconfirmed_untold); after APPROVE_UNCONFIRMED_DAYS it expires.  An order whose CA order
  *	number is another: failed.
  *
  *	pending, approving: as the mode says (the order's approve_mode, else
@@ -68,7 +70,8 @@
 #define APPROVE_UNCONFIRMED_DAYS 30	/* a validation code lives that long (BR 3.2.2.4.4) */
 
 static const char *const due_states[] = {"pending", "approving", NULL};
-static const char *const waiting_states[] = {"unconfirmed", "unconfirmed_notified", NULL};
+static const char *const waiting_states[] = {"unconfirmed", "unconfirmed_notified",
+	"unconfirmed_untold", NULL};
 
 /* One approval being handled. */
 struct approval_job {
@@ -350,6 +353,38 @@ static int refuse_unless_actionable(struct approval_job *job)
 	return 0;
 }
 
+/* record_confirmation_told - what telling the contact the CA order number
+ * came to: unconfirmed_notified; a retry at backoff_next_try() (the
+ * confirmation by the operator is still looked for at every pass); after
+ * max_attempts, or refused, unconfirmed_untold and the operator told */
+
+static int record_confirmation_told(struct approval_job *job, int rc, const char *why)
+{
+	struct outcome out = {"unconfirmed", 0, why, "approval_retry", 0};
+	char    detail[1024];
+
+	if (rc == APPROVE_DONE)
+		return record_simple(job, "unconfirmed_notified", "approval_unconfirmed_notified", NULL,
+				     "the contact was told the CA order number to confirm");
+	job->approval->attempts++;
+	if (rc == APPROVE_RETRY && job->approval->attempts < job->cfg->approve_max_attempts) {
+		out.next_try = backoff_next_try(job->now, job->approval->attempts,
+						 job->cfg->approve_retry_base);
+		snprintf(detail, sizeof(detail), "telling the contact the CA order number failed "
+			 "(attempt %d of %d, next in %llds): %s", job->approval->attempts,
+			 job->cfg->approve_max_attempts, out.next_try - (long long) job->now, why);
+		return record(job, &out, detail);
+	}
+	snprintf(detail, sizeof(detail), "the contact could not be told the CA order number "
+		 "(%s after %d attempt%s): %s; it waits for mailcert order set",
+		 rc == APPROVE_RETRY ? "gave up" : "refused", job->approval->attempts,
+		 job->approval->attempts == 1 ? "" : "s", why);
+	if (record_simple(job, "unconfirmed_untold", "approval_failed", why, detail) < 0)
+		return -1;
+	tell_operator_gave_up(job, detail);
+	return 0;
+}
+
 /* handle_unconfirmed - an order without a CA order number: wait for the
  * operator's; 1 while it waits, 0 when confirmed (now pending), -1 */
 
@@ -369,16 +404,10 @@ static int handle_unconfirmed(struct approval_job *job)
 				     "never confirmed by the operator; the request has expired") < 0 ? -1 : 1;
 	if (strcmp(job->approval->action_state, "unconfirmed") != 0
 	    || strcmp(approval_mode_for(&job->order, &job->action, job->cfg), "notify") != 0
-	    || job->order.contact == NULL)
+	    || job->order.contact == NULL || job->approval->next_try > (long long) job->now)
 		return 1;
 	rc = approve_notify_confirmation(&job->order, job->approval, job->cfg, &why);
-	if (rc == APPROVE_DONE)
-		rc = record_simple(job, "unconfirmed_notified", "approval_unconfirmed_notified", NULL,
-				   "the contact was told the CA order number to confirm");
-	else
-		rc = intake_add_event(job->ledger, job->order.id, "approval_unconfirmed_notified",
-				      "approval %lld: the contact could not be told: %s", job->approval->id,
-				      sb_str(&why));
+	rc = record_confirmation_told(job, rc, sb_str(&why));
 	sb_free(&why);
 	return rc < 0 ? -1 : 1;
 }

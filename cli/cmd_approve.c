@@ -35,6 +35,7 @@
 
 static const char *const waiting_states[] = {
 	"pending", "notified", "approving", "manual", "unconfirmed", "unconfirmed_notified",
+	"unconfirmed_untold",
 	"failed", NULL,
 };
 

@@ -142,7 +142,7 @@ static int print_order(void *ctx, const struct order *o)
 		return 0;
 	}
 	expiry_text(o->expires_at, expires, sizeof(expires));
-	cli_printf("%-6lld %-32s %-10s %-18s %-18s %s\n", o->id, o->domain, o->ca,
+	cli_printf("%-6lld %-32s %-10s %-18s %-20s %s\n", o->id, o->domain, o->ca,
 		   order_state_name(o->state), expires, cli_time(o->updated_at, when, sizeof(when)));
 	return 0;
 }
@@ -161,7 +161,7 @@ int cmd_orders(struct cli *cli, int argc, char **argv)
 		return 1;
 	p.json = opts.json;
 	if (!p.json)
-		printf("%-6s %-32s %-10s %-18s %-18s %s\n", "ID", "DOMAIN", "CA", "STATE",
+		printf("%-6s %-32s %-10s %-18s %-20s %s\n", "ID", "DOMAIN", "CA", "STATE",
 		       "EXPIRES (LEFT)", "CHANGED");
 	rc = ledger_each_order(cli->ledger, &opts.filter, print_order, &p);
 	if (p.json)

@@ -107,20 +107,28 @@ static void confirm_by_mail(struct job_ctx *jc)
 	sb_free(&detail);
 }
 
-/* supersede_predecessor - the order this one renews is done with */
+/* supersede_predecessor - the order this one renews is done with, in the
+ * transaction that records the install (one closed already stays so) */
 
-static void supersede_predecessor(struct job_ctx *jc)
+static int supersede_predecessor(struct job_ctx *jc)
 {
 	struct strbuf reason = STRBUF_INIT;
+	struct order pred;
+	int     rc;
 
 	if (jc->order.predecessor <= 0)
-		return;
-	sb_appendf(&reason, "its renewal, order %lld, is installed", jc->order.id);
-	if (book_close_order(jc->run.ledger, jc->order.predecessor, BOOK_SUPERSEDED, sb_str(&reason),
-			     "the installer") < 0)
-		msg_info("order %lld: predecessor %lld not superseded: %s", jc->order.id,
-			 jc->order.predecessor, ledger_error(jc->run.ledger));
-	sb_free(&reason);
+		return 0;
+	memset(&pred, 0, sizeof(pred));
+	if ((rc = book_get_order(jc->run.ledger, jc->order.predecessor, &pred)) != 0)
+		return rc == LEDGER_NOT_FOUND ? 0 : -1;
+	if (pred.status == BOOK_OPEN || pred.status == BOOK_INSTALLED) {
+		sb_appendf(&reason, "its renewal, order %lld, is installed", jc->order.id);
+		rc = book_close_order(jc->run.ledger, pred.id, BOOK_SUPERSEDED, sb_str(&reason),
+				      "the installer");
+		sb_free(&reason);
+	}
+	order_clear(&pred);
+	return rc;
 }
 
 static int record_done(struct job_ctx *jc)
@@ -135,10 +143,13 @@ static int record_done(struct job_ctx *jc)
 		return -1;
 	rc = book_install_finish(jc->run.ledger, jc->job.id, INSTALL_JOB_DONE, 0, NULL);
 	if (rc == 0 && jc->order.status == BOOK_OPEN)
-		rc = book_close_order(jc->run.ledger, jc->order.id, BOOK_INSTALLED, NULL, "the installer");
-	if (rc == 0)
+		rc = book_close_order(jc->run.ledger, jc->order.id, BOOK_INSTALLED, sb_str(&detail),
+				      "the installer");
+	else if (rc == 0)
 		rc = book_add_event(jc->run.ledger, jc->order.id, "installed", "job %lld attempt %d: %s",
 				    jc->job.id, jc->job.attempts, sb_str(&detail));
+	if (rc == 0)
+		rc = supersede_predecessor(jc);
 	if (rc < 0) {
 		ledger_rollback(jc->run.ledger);
 		sb_free(&detail);
@@ -148,7 +159,6 @@ static int record_done(struct job_ctx *jc)
 		sb_free(&detail);
 		return -1;
 	}
-	supersede_predecessor(jc);
 	msg_info("order %lld: %s", jc->order.id, sb_str(&detail));
 	sb_free(&detail);
 	confirm_by_mail(jc);

@@ -147,7 +147,7 @@ static int write_key(int dirfd, const char *name, const struct strbuf *pem, cons
 
 	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, KEY_MODE);
 	if (fd < 0 && errno == EEXIST)
-		return 0;			/* the same key, by its hash */
+		return 1;			/* the same key by its name: checked */
 	if (fd < 0) {
 		sb_appendf(why, "create %s: %s", path, strerror(errno));
 		return -1;
@@ -163,6 +163,26 @@ static int write_key(int dirfd, const char *name, const struct strbuf *pem, cons
 		unlinkat(dirfd, name, 0);
 		return -1;
 	}
+	return 0;
+}
+
+/* existing_key_ok - the file already named by the key's hash must be that
+ * key, as the installer will load it (owner, mode, links, content) */
+
+static int existing_key_ok(const char *key_dir, const char *sha256, const char *path,
+			   struct strbuf *why)
+{
+	struct strbuf reason = STRBUF_INIT;
+	EVP_PKEY *pkey;
+
+	if ((pkey = key_store_load(key_dir, sha256, &reason)) == NULL) {
+		sb_appendf(why, "%s exists and is not this key as the installer would read it: %s",
+			   path, sb_str(&reason));
+		sb_free(&reason);
+		return -1;
+	}
+	EVP_PKEY_free(pkey);
+	sb_free(&reason);
 	return 0;
 }
 
@@ -189,10 +209,11 @@ int key_store_add(const char *key_dir, EVP_PKEY *pkey, char sha256[65], char **p
 	}
 	sb_appendf(&name, "%s.key", sha256);
 	sb_appendf(&path, "%s/%s", key_dir, name.data);
-	if (write_key(dirfd, name.data, &pem, path.data, why) == 0) {
+	rc = write_key(dirfd, name.data, &pem, path.data, why);
+	if (rc == 1)
+		rc = existing_key_ok(key_dir, sha256, path.data, why);
+	if (rc == 0)
 		*path_out = sb_steal(&path);
-		rc = 0;
-	}
 	close(dirfd);
 	OPENSSL_cleanse(pem.data, pem.len);
 	sb_free(&pem);

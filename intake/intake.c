@@ -25,8 +25,9 @@
  *	declines it, a notice is an event.  A mail that matches orders only
  *	by domain (the order's name, a parent or a child) adds an event to
  *	them and nothing else; for a believed approval naming a CA order
- *	number, an order that has no CA order number of its own gets the
- *	approval as "unconfirmed": the approver tells the contact the number
+ *	number, an order that has no CA order number of its own and has the
+ *	mail's very domain among its names gets the approval as
+ *	"unconfirmed": the approver tells the contact the number
  *	(never the link or the code: it may be a stranger's order of our
  *	domain), and only "mailcert order set ID --ca-order N" makes it ours.
  *
@@ -45,6 +46,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "intake_int.h"
@@ -269,8 +271,17 @@ static int approve_exact(struct intake_run *run, const struct order *order)
 	return 0;
 }
 
+/* order_names_exactly - the order has domain itself among its names (a
+ * parent or a child of them is not the order's) */
+
+static int order_names_exactly(const struct order *o, const char *domain)
+{
+	return strcasecmp(o->domain, domain) == 0 || strlist_contains_nocase(&o->alt_names, domain);
+}
+
 /* approve_near - a believed approval that matches only by domain: an
- * event, and for orders without a CA order number an unconfirmed approval */
+ * event, and for orders without a CA order number that have the mail's
+ * very domain among their names, an unconfirmed approval */
 
 static int approve_near(struct intake_run *run, const struct matches *m)
 {
@@ -285,7 +296,7 @@ static int approve_near(struct intake_run *run, const struct matches *m)
 	for (i = 0; i < m->n_near; i++) {
 		const struct order *o = &m->near[i];
 
-		if (o->ca_order || v->ca_order == NULL) {
+		if (o->ca_order || v->ca_order == NULL || !order_names_exactly(o, v->domain)) {
 			if (intake_add_event(run->ledger, o->id, "approval_other_order",
 					     "message %lld: approval mail for %s%s of a domain of this order; "
 					     "not this order's (its CA order is %s): nothing done", run->msg.id,

@@ -291,6 +291,23 @@ static int record_refusal(struct intake_run *run, const struct cert_choice *c)
 				run->msg.id, sb_str(&c->why));
 }
 
+/* record_no_leaf - a certificate mail without a leaf mailcert would take:
+ * the parser's first note says why (a refused key or signature) */
+
+static int record_no_leaf(struct intake_run *run)
+{
+	const struct strlist *notes = &run->verdict->certs.notes;
+	char    why[200];
+
+	if (notes->count == 0) {
+		intake_what(run, "certificate mail without a certificate");
+		return intake_insert_message(run, 0, "no leaf certificate found");
+	}
+	printable_buf(why, sizeof(why), notes->items[0], PRINTABLE_ASCII | PRINTABLE_SPACES);
+	intake_what(run, "certificate mail without an acceptable certificate: %s", why);
+	return intake_insert_message(run, 0, notes->items[0]);
+}
+
 static int record_choice(struct intake_run *run, const struct cert_choice *c)
 {
 	if (c->found)
@@ -306,10 +323,11 @@ static int record_choice(struct intake_run *run, const struct cert_choice *c)
 					"message %lld: a certificate for the key of a closed order",
 					run->msg.id);
 	}
-	intake_what(run, "%s", c->leaves ? "certificate, no open order has its key"
-		    : "certificate mail without a certificate");
-	return intake_insert_message(run, 0, c->leaves ? "no open order has the certificate's key"
-				     : "no leaf certificate found");
+	if (c->leaves) {
+		intake_what(run, "certificate, no open order has its key");
+		return intake_insert_message(run, 0, "no open order has the certificate's key");
+	}
+	return record_no_leaf(run);
 }
 
 int intake_record_certificate(struct intake_run *run)

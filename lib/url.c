@@ -18,7 +18,8 @@
  *
  *	url_parse() refuses rather than guesses: the text must be printable
  *	ASCII of at most URL_MAX_LENGTH bytes without a backslash (a browser
- *	reads it as '/'), its authority may hold no percent-encoding, and
+ *	reads it as '/'), of the form scheme://authority (two slashes, no
+ *	more, no fewer), its authority may hold no percent-encoding, and
  *	libcurl's URL API must accept it as an absolute URL.  The parts are
  *	then put in the normal form of RFC 3986 section 6.2.2: scheme and
  *	host in lower case; in the path, an escape of an unreserved
@@ -36,6 +37,11 @@
  *
  *	url_query_count() counts the query's parameters of one name: a CA's
  *	link names its order once.
+ *
+ *	url_decode_all() decodes every escape, again and again (at most
+ *	URL_DECODE_ROUNDS times) until nothing changes: "%2552" is "R", as
+ *	a server that decodes twice would read it.  It is for comparing with
+ *	patterns, never for a URL to request.
  * LICENSE
  *	See the README of mailcert.
  */
@@ -71,18 +77,28 @@ static int printable_ascii(const char *text)
 	return 1;
 }
 
+/* authority_start - where the authority begins in "scheme://authority",
+ * the only form taken (libcurl would also take one or three slashes, and
+ * so read a host where no browser does); NULL for any other form */
+
+static const char *authority_start(const char *text)
+{
+	const char *p = text;
+
+	if (!isalpha((unsigned char) *p))
+		return NULL;
+	while (isalnum((unsigned char) *p) || *p == '+' || *p == '-' || *p == '.')
+		p++;
+	if (strncmp(p, "://", 3) != 0 || p[3] == '/' || p[3] == 0)
+		return NULL;
+	return p + 3;
+}
+
 /* plain_authority - no '%' between "//" and the path */
 
-static int plain_authority(const char *text)
+static int plain_authority(const char *authority)
 {
-	const char *p = strstr(text, "://");
-	size_t  len;
-
-	if (p == NULL)
-		return 1;
-	p += 3;
-	len = strcspn(p, "/?#");
-	return memchr(p, '%', len) == NULL;
+	return memchr(authority, '%', strcspn(authority, "/?#")) == NULL;
 }
 
 static int hex_value(int c)
@@ -189,11 +205,13 @@ char   *url_normal_path(const char *path)
 	return normal;
 }
 
-char   *url_decode_all(const char *text)
+/* decode_once - one pass of percent-decoding in place; 1 if it changed */
+
+static int decode_once(char *text)
 {
-	char   *out = xmalloc(strlen(text) + 1);
-	char   *q = out;
+	char   *q = text;
 	const char *p;
+	int     changed = 0;
 	int     hi;
 	int     lo;
 
@@ -205,11 +223,22 @@ char   *url_decode_all(const char *text)
 				*q = '?';
 			q++;
 			p += 2;
+			changed = 1;
 			continue;
 		}
 		*q++ = *p;
 	}
 	*q = 0;
+	return changed;
+}
+
+char   *url_decode_all(const char *text)
+{
+	char   *out = xstrdup(text);
+	int     round;
+
+	for (round = 0; round < URL_DECODE_ROUNDS && decode_once(out); round++)
+		continue;
 	return out;
 }
 
@@ -244,6 +273,24 @@ static void lower_case(char *s)
 static int default_port(const char *scheme)
 {
 	return strcmp(scheme, "https") == 0 ? 443 : strcmp(scheme, "http") == 0 ? 80 : -1;
+}
+
+/* append_userinfo - "user[:password][;options]@" as given: kept in the
+ * normal form, so that whoever reads or parses it again sees it */
+
+static void append_userinfo(CURLU *h, struct strbuf *sb)
+{
+	static const CURLUPart parts[] = {CURLUPART_USER, CURLUPART_PASSWORD, CURLUPART_OPTIONS};
+	static const char *const lead[] = {"", ":", ";"};
+	char   *text;
+	size_t  i;
+
+	for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+		if ((text = part(h, parts[i])) != NULL) {
+			sb_appendf(sb, "%s%s", lead[i], text);
+			free(text);
+		}
+	sb_appends(sb, "@");
 }
 
 /* fill - the parts of h, normalised, into url */
@@ -289,7 +336,10 @@ static int fill(CURLU *h, struct url *url, struct strbuf *why)
 		free(text);
 	}
 	url->fragment = part(h, CURLUPART_FRAGMENT);
-	sb_appendf(&sb, "%s://%s", url->scheme, url->host);
+	sb_appendf(&sb, "%s://", url->scheme);
+	if (url->has_userinfo)
+		append_userinfo(h, &sb);
+	sb_appends(&sb, url->host);
 	if (url->port_given && url->port != default_port(url->scheme))
 		sb_appendf(&sb, ":%d", url->port);
 	sb_appends(&sb, url->path);
@@ -301,6 +351,7 @@ static int fill(CURLU *h, struct url *url, struct strbuf *why)
 
 int url_parse(const char *text, struct url *url, struct strbuf *why)
 {
+	const char *authority;
 	CURLU  *h;
 	int     rc = -1;
 
@@ -313,7 +364,11 @@ int url_parse(const char *text, struct url *url, struct strbuf *why)
 		sb_appends(why, "holds a backslash");
 		return -1;
 	}
-	if (!plain_authority(text)) {
+	if ((authority = authority_start(text)) == NULL) {
+		sb_appends(why, "is not an absolute URL of the form scheme://host/path");
+		return -1;
+	}
+	if (!plain_authority(authority)) {
 		sb_appends(why, "has percent-encoding in the host");
 		return -1;
 	}
@@ -386,9 +441,10 @@ int url_check_https_host(const struct url *url, const struct strlist *hosts, str
 		return -1;
 	}
 	if (!host_on_list(url, hosts)) {
-		sb_appendf(why, "goes to %.200s, which is not on the profile's link_hosts", url->host);
+		sb_appendf(why, "goes to %.200s", url->host);
 		if (url->port_given)
-			sb_appendf(why, " (port %d)", url->port);
+			sb_appendf(why, ":%d", url->port);
+		sb_appends(why, ", which is not on the profile's link_hosts");
 		return -1;
 	}
 	return 0;

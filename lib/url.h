@@ -11,6 +11,7 @@
 #include "strlist.h"
 
 #define URL_MAX_LENGTH		4096	/* bytes of a URL we look at */
+#define URL_DECODE_ROUNDS	8	/* escapes of escapes decoded, at most */
 
 struct url {
 	char   *scheme;			/* lower case */
@@ -20,7 +21,7 @@ struct url {
 	char   *path;			/* normal form (see url.c), at least "/" */
 	char   *query;			/* escapes in normal form, NULL when none */
 	char   *fragment;		/* as written, NULL when none */
-	char   *normal;			/* scheme://host[:port]path[?query] */
+	char   *normal;			/* scheme://[userinfo@]host[:port]path[?query] */
 	int     has_userinfo;		/* user, password or options were given */
 };
 

@@ -20,8 +20,9 @@
  *	profile's reject patterns is a reject link, whatever else it
  *	matches; a link whose normal path matches an approval pattern is an
  *	approval link (the query and the fragment are not the path); a link
- *	the parser refuses but whose text has the form of an approval link
- *	is a bad approval link, for trust.c to refuse with the reason.
+ *	the parser refuses but whose text, from one of its first slashes to
+ *	the query, would be the approval path is a bad approval link, for
+ *	trust.c to refuse with the reason.
  *	*normal is the normal form (or the text, when it does not parse).
  *
  *	approval_find_links() puts the normal form of every approval link
@@ -55,6 +56,7 @@
 
 #define APPROVAL_MAX_VALUE	64	/* bytes of a code or order number */
 #define APPROVAL_MAX_CAPTURES	16	/* captures looked at per field and source */
+#define APPROVAL_MAX_SLASHES	32	/* slashes of a refused link looked from */
 
 /* What could continue a value of each kind. */
 #define TOKEN_CODE	"-*_"
@@ -79,6 +81,42 @@ static int is_reject(const struct ca_profile *p, const char *text)
 	return hit;
 }
 
+/* path_matches - text from one '/' up to the query, in normal form and
+ * decoded, matches an approval pattern */
+
+static int path_matches(const struct ca_profile *p, const char *from)
+{
+	char   *path = xstrndup(from, strcspn(from, "?#'\"\\ "));
+	char   *normal = url_normal_path(path);
+	char   *decoded = url_decode_all(normal);
+	int     hit;
+
+	hit = pattern_matches(&p->approval_link, normal) || pattern_matches(&p->approval_link, decoded);
+	free(decoded);
+	free(normal);
+	free(path);
+	return hit;
+}
+
+/* refused_link_kind - a link url_parse() refused: a reject link, or a
+ * bad approval link when the text, from one of its first slashes on,
+ * would be the approval path (a script link, a backslash trick) */
+
+static enum link_kind refused_link_kind(const struct ca_profile *p, const char *link)
+{
+	const char *slash = link;
+	int     tries;
+
+	if (is_reject(p, link))
+		return LINK_REJECT;
+	for (tries = 0; tries < APPROVAL_MAX_SLASHES && (slash = strchr(slash, '/')) != NULL; tries++) {
+		if (slash[1] != '/' && path_matches(p, slash))
+			return LINK_BAD_APPROVAL;
+		slash++;
+	}
+	return LINK_OTHER;
+}
+
 enum link_kind approval_link_kind(const struct ca_profile *p, const char *link, char **normal)
 {
 	struct strbuf why = STRBUF_INIT;
@@ -89,9 +127,7 @@ enum link_kind approval_link_kind(const struct ca_profile *p, const char *link, 
 	if (url_parse(link, &url, &why) < 0) {
 		sb_free(&why);
 		*normal = xstrdup(link);
-		if (is_reject(p, link))
-			return LINK_REJECT;
-		return pattern_matches(&p->approval_link, link) ? LINK_BAD_APPROVAL : LINK_OTHER;
+		return refused_link_kind(p, link);
 	}
 	sb_free(&why);
 	if (is_reject(p, url.normal) || (url.fragment && is_reject(p, url.fragment)))

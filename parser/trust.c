@@ -155,8 +155,10 @@ int trust_dkim(const char *authserv_id, int require_dkim, const struct ca_profil
 		field = mail->authres.items[i];
 		if (!plain_id_first(field, authserv_id)) {
 			if (mentions_id(field, authserv_id)) {
-				strlist_addf(reasons, "Authentication-Results field %zu names %s in a form the "
-					     "site's header_checks rule does not remove: forged", i + 1, authserv_id);
+				strlist_addf(reasons, "Authentication-Results field %zu names %s, but not as its "
+					     "authserv-id: forged (our verifier writes only that form, and the "
+					     "site's header_checks rule removes every field naming it)", i + 1,
+					     authserv_id);
 				forged = 1;
 			} else if (authres_parse(field, strlen(field), &ar) == 0) {
 				quoted(ar.authserv_id, id, sizeof(id));

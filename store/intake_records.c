@@ -245,7 +245,8 @@ int intake_list_approvals(struct ledger *ledger, const char *const *states, long
 			return -1;
 		}
 		all = xrealloc(all, (n + got + 1) * sizeof(*all));
-		memcpy(all + n, some, got * sizeof(*all));
+		if (got)
+			memcpy(all + n, some, got * sizeof(*all));
 		n += got;
 		free(some);
 	}

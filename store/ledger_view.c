@@ -284,11 +284,11 @@ int ledger_each_event(struct ledger *ledger, long long order_id, long long limit
 	else if (order_id)
 		st = db_prepare(ledger->db, "SELECT * FROM (SELECT id, order_id, at, kind, detail, 0 "
 				"FROM events WHERE order_id = $1 UNION ALL SELECT id, order_id, at, kind, "
-				"detail, 1 FROM book.events WHERE order_id = $1) ORDER BY 3, 6 DESC, 1 LIMIT $2");
+				"detail, 1 FROM book.events WHERE order_id = $1) ORDER BY 3, 6, 1 LIMIT $2");
 	else
 		st = db_prepare(ledger->db, "SELECT * FROM (SELECT id, order_id, at, kind, detail, 0 "
 				"FROM events WHERE $1 = 0 UNION ALL SELECT id, order_id, at, kind, detail, 1 "
-				"FROM book.events) ORDER BY 3, 6 DESC, 1 LIMIT $2");
+				"FROM book.events) ORDER BY 3, 6, 1 LIMIT $2");
 	if (st) {
 		db_bind_int(st, 1, order_id);
 		db_bind_int(st, 2, limit > 0 ? limit : (1LL << 62));

@@ -7,6 +7,7 @@
 #	check_eq "name" "$got" "$want" ok when equal, else "got X, want Y"
 #	check_contains "name" "$text" "$part"
 #	make_tmpdir                    sets T to a private directory removed at exit
+#	                               (kept when KEEP_TMPDIR is set, to look into)
 #	at_exit "command..."           run (with eval) at exit, last first
 #
 # Every test prints "ok - NAME" / "not ok - NAME: why" lines, which
@@ -47,7 +48,7 @@ at_exit() {
 make_tmpdir() {
 	T=$(mktemp -d "${TMPDIR:-/tmp}/mailcert-test.XXXXXX")
 	chmod 755 "$T"
-	at_exit "rm -rf '$T'"
+	[ -n "${KEEP_TMPDIR:-}" ] || at_exit "rm -rf '$T'"
 }
 
 # wait_for SECONDS command... : retry every 0.1 s until it succeeds.

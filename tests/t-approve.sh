@@ -76,12 +76,14 @@ cat >"$T/mailcert.conf" <<CONF
 authserv_id = mx.example.net
 [ledger]
 path = $T/ledger.db
+orders = $T/orders.db
 [ca]
 profiles = $T/profiles
 [notify]
 sendmail = $T/sendmail
 from = mailcert@example.net
 [approve]
+wake_socket = $T/approver.sock
 trust_store = $ROOT/$PKI/root.crt
 timeout = 5
 max_attempts = 3
@@ -104,7 +106,7 @@ new_order() {
 		--target web --contact "${3:-ops@example.com}" --approve-mode "$2"
 }
 # seed ORDER_ID LINK CODE CA_ORDER AUTHENTICATED : the approval's id
-seed() { "$SEED" "$T/ledger.db" "$@"; }
+seed() { "$SEED" "$T/mailcert.conf" "$@"; }
 action_state() { sql "SELECT action_state FROM approvals WHERE order_id = $1 ORDER BY id DESC LIMIT 1"; }
 last_error() { sql "SELECT last_error FROM approvals WHERE order_id = $1 ORDER BY id DESC LIMIT 1"; }
 attempts() { sql "SELECT attempts FROM approvals WHERE order_id = $1 ORDER BY id DESC LIMIT 1"; }

@@ -271,6 +271,25 @@ rm -f "$T"/sink/msg.*
 send "admin@$a_domain" "$T/forged.eml" && wait_sink 1
 check_contains "header_checks strips the forged result: not trusted, and why" \
 	"$(xmailcert_of "forged.$a_msgid")" "not trusted: no dkim=pass by mx.example.net"
+# Other spellings of a forged result: folded, a comment before the id.
+n=0
+for form in 'Authentication-Results:\n\tmx.example.net; dkim=pass header.d=trust-provider.com' \
+	'Authentication-Results: (checked) mx.example.net; dkim=pass header.d=trust-provider.com' \
+	'Authentication-Results : mx.example.net; dkim=pass header.d=trust-provider.com'; do
+	n=$((n + 1))
+	python3 - "$T/forged.eml" "$T/forged$n.eml" "$form" "$n" <<'PY'
+import sys
+src, dst, form, n = sys.argv[1:]
+text = open(src, newline="").read().replace("Message-ID: <forged.", "Message-ID: <forged%s." % n, 1)
+head, _, body = text.partition("\n\n")
+head = head.replace("\n", "\n" + form.replace("\\n", "\n").replace("\\t", "\t") + "\n", 1)
+open(dst, "w", newline="").write(head + "\n\n" + body)
+PY
+	rm -f "$T"/sink/msg.*
+	send "admin@$a_domain" "$T/forged$n.eml" && wait_sink 1
+	check_contains "a forged result spelt another way ($n) is not believed" \
+		"$(xmailcert_of "forged$n.$a_msgid")" "not trusted"
+done
 postconf -c "$PF" -e "header_checks ="
 postfix -c "$PF" reload >/dev/null 2>&1
 

@@ -67,8 +67,15 @@ function content(conn, headers, body, what)
 		fail(what .. ": eoh")
 	end
 	expect(conn, SMFIR_CONTINUE, what .. ": end of headers continues")
-	if body ~= nil and mt.bodystring(conn, body) ~= nil then
-		fail(what .. ": body")
+	-- A milter body chunk is at most 65535 bytes (MILTER_CHUNK_SIZE), as
+	-- the MTA sends it.
+	if body ~= nil then
+		for at = 1, #body, 65535 do
+			if mt.bodystring(conn, body:sub(at, at + 65534)) ~= nil then
+				fail(what .. ": body")
+			end
+			expect(conn, SMFIR_CONTINUE, what .. ": body chunk continues")
+		end
 	end
 	if mt.eom(conn) ~= nil then
 		fail(what .. ": eom")

@@ -1,94 +1,114 @@
 /*
- * test_links - the strict check of approval links (look-alike hosts, user
- * information, schemes, ports, backslashes, percent-encoding, IDN), and
- * how links are found in plain text and in HTML.
+ * test_links - which link of a mail is which (approval_link_kind() with
+ * the sectigo profile: approval, reject, other, bad approval, decided in
+ * the normal form of url.c; the URL rules themselves: test_url), and how
+ * links are found in plain text (trailing punctuation, long runs of it,
+ * one link repeated) and in HTML.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
+#include "classify.h"
 #include "html.h"
 #include "links.h"
+#include "profiles.h"
+
+/* Which link is which: approval_link_kind() with the sectigo profile ------------ */
+
+#define STP "https://secure.trust-provider.com"
+#define ORDER "?orderNumber=12345"
 
 static const struct {
-	const char *url;
-	int     ok;
-	const char *why;		/* part of the reason when refused */
-} check_cases[] = {
-	{"https://secure.trust-provider.com/products/EnterDCVCode?orderNumber=1234567890", 1, NULL},
-	{"HTTPS://SECURE.TRUST-PROVIDER.COM/products/EnterDCVCode?orderNumber=1", 1, NULL},
-	{"https://secure.trust-provider.com", 1, NULL},
-	{"https://secure.trust-provider.com?orderNumber=1", 1, NULL},
-	{"https://secure.trust-provider.com#top", 1, NULL},
-	{"https://secure.comodo.net/products/EnterDCVCode?orderNumber=1", 1, NULL},
-	{"https://alt.example.com:8443/x", 1, NULL},
-	{"https://alt.example.com/x", 0, "not on the profile's link_hosts"},
-	{"https://secure.trust-provider.com:443/x", 0, "not on the profile's link_hosts"},
-	{"https://secure.trust-provider.com:8443/x", 0, "not on the profile's link_hosts"},
-	{"https://secure.trust-provider.com:/x", 0, "empty port"},
-	{"https://secure.trust-provider.com:44x/x", 0, "bad port"},
-	{"http://secure.trust-provider.com/products/EnterDCVCode?orderNumber=1", 0, "not https"},
-	{"javascript:location='https://secure.trust-provider.com/'", 0, "not https"},
-	{"JavaScript:alert(1)//https://secure.trust-provider.com/", 0, "not https"},
-	{"data:text/html,https://secure.trust-provider.com/", 0, "not https"},
-	{"//secure.trust-provider.com/products/EnterDCVCode", 0, "not https"},
-	{"/products/EnterDCVCode?orderNumber=1", 0, "not https"},
-	{"https:/secure.trust-provider.com/x", 0, "not https"},
-	{"https:///secure.trust-provider.com/x", 0, "no host"},
-	{"https://", 0, "no host"},
-	{"", 0, "not https"},
-	{"https://secure.trust-provider.com.evil.example/products/EnterDCVCode", 0, "not on the profile's link_hosts"},
-	{"https://evil.example/secure.trust-provider.com/products/EnterDCVCode", 0, "not on the profile's link_hosts"},
-	{"https://evil.example?secure.trust-provider.com", 0, "not on the profile's link_hosts"},
-	{"https://trust-provider.com/products/EnterDCVCode", 0, "not on the profile's link_hosts"},
-	{"https://x.secure.trust-provider.com/products/EnterDCVCode", 0, "not on the profile's link_hosts"},
-	{"https://securetrust-provider.com/", 0, "not on the profile's link_hosts"},
-	{"https://secure.trust-provider.com@evil.example/products/EnterDCVCode", 0, "user information"},
-	{"https://evil.example@secure.trust-provider.com/products/EnterDCVCode", 0, "user information"},
-	{"https://user:pass@secure.trust-provider.com/", 0, "user information"},
-	{"https://secure.trust-provider.com\\@evil.example/", 0, "backslash"},
-	{"https://evil.example\\secure.trust-provider.com/", 0, "backslash"},
-	{"https://secure.trust-provider.com/products\\..\\x", 0, "backslash"},
-	{"https://secure.trust-provider%2Ecom/", 0, "percent-encoding"},
-	{"https://%73ecure.trust-provider.com/", 0, "percent-encoding"},
-	{"https://secure.trust-provider.com./products/EnterDCVCode", 0, "dot"},
-	{"https://.secure.trust-provider.com/", 0, "dot"},
-	{"https://secure.trust-pr\xd0\xbevider.com/", 0, "non-ASCII"},	/* Cyrillic o */
-	{"https://secure\xef\xbc\x8etrust-provider.com/", 0, "non-ASCII"},	/* fullwidth dot */
-	{"https://secure.xn--trust-prvider-9fj.com/", 0, "not on the profile's link_hosts"},
-	{"https://secure.trust-provider.com /x", 0, "white space"},
-	{"https://secure.trust-provider.com\t/x", 0, "white space"},
-	{" https://secure.trust-provider.com/", 0, "white space"},
-	{"https://secure.trust-provider.com\r\n.evil.example/", 0, "white space"},
-	{"https://[::1]/", 0, "characters other than"},
-	{"https://secure_trust-provider.com/", 0, "characters other than"},
+	const char *name;
+	const char *link;
+	enum link_kind kind;
+	const char *normal;		/* what *normal must be */
+} kind_cases[] = {
+	{"the genuine link", STP "/products/EnterDCVCode" ORDER, LINK_APPROVAL,
+	 STP "/products/EnterDCVCode" ORDER},
+	{"the !EnterDCVCode form", STP "/products/!EnterDCVCode" ORDER, LINK_APPROVAL,
+	 STP "/products/!EnterDCVCode" ORDER},
+	{"an escaped letter of the approval path", STP "/products/%45nterDCVCode" ORDER, LINK_APPROVAL,
+	 STP "/products/EnterDCVCode" ORDER},
+	{"dot segments before the approval path", STP "/x/../products/./EnterDCVCode" ORDER,
+	 LINK_APPROVAL, STP "/products/EnterDCVCode" ORDER},
+	{"approval path without regard to case", STP "/PRODUCTS/enterdcvcode" ORDER, LINK_APPROVAL,
+	 STP "/PRODUCTS/enterdcvcode" ORDER},
+	{"another host's approval path (trust.c refuses the host)",
+	 "https://evil.example/products/EnterDCVCode" ORDER, LINK_APPROVAL,
+	 "https://evil.example/products/EnterDCVCode" ORDER},
+	{"http approval path (trust.c refuses the scheme)",
+	 "http://secure.trust-provider.com/products/EnterDCVCode" ORDER, LINK_APPROVAL,
+	 "http://secure.trust-provider.com/products/EnterDCVCode" ORDER},
+	{"\"./\" before Reject", STP "/products/./RejectDCVCode" ORDER "&dcvCode=x", LINK_REJECT,
+	 STP "/products/RejectDCVCode" ORDER "&dcvCode=x"},
+	{"an escaped R of Reject", STP "/products/%52ejectDCVCode" ORDER, LINK_REJECT,
+	 STP "/products/RejectDCVCode" ORDER},
+	{"\"..\" from the approval path to Reject", STP "/products/EnterDCVCode/../RejectDCVCode" ORDER,
+	 LINK_REJECT, STP "/products/RejectDCVCode" ORDER},
+	{"double-encoded R of Reject", STP "/products/%2552ejectDCVCode" ORDER, LINK_REJECT,
+	 STP "/products/%2552ejectDCVCode" ORDER},
+	{"escaped slash before Reject", STP "/products%2FRejectDCVCode" ORDER, LINK_REJECT,
+	 STP "/products%2FRejectDCVCode" ORDER},
+	{"Reject without regard to case", STP "/products/rejectdcvcode" ORDER, LINK_REJECT,
+	 STP "/products/rejectdcvcode" ORDER},
+	{"action=reject on the approval path", STP "/products/EnterDCVCode" ORDER "&action=reject",
+	 LINK_REJECT, STP "/products/EnterDCVCode" ORDER "&action=reject"},
+	{"Reject in the fragment", STP "/other#/products/RejectDCVCode", LINK_REJECT, STP "/other"},
+	{"a reject link that does not parse", STP "/products/RejectDCVCode?x=\\", LINK_REJECT,
+	 STP "/products/RejectDCVCode?x=\\"},
+	{"approval path hidden in the query", STP "/other?x=/products/EnterDCVCode", LINK_OTHER,
+	 STP "/other?x=/products/EnterDCVCode"},
+	{"approval path hidden in the fragment", STP "/other#/products/EnterDCVCode", LINK_OTHER,
+	 STP "/other"},
+	{"approval path with more after it", STP "/products/EnterDCVCodeX" ORDER, LINK_OTHER,
+	 STP "/products/EnterDCVCodeX" ORDER},
+	{"approval path under another", STP "/x/products/EnterDCVCode" ORDER, LINK_OTHER,
+	 STP "/x/products/EnterDCVCode" ORDER},
+	{"an escaped ? is path", STP "/products/EnterDCVCode%3F" ORDER, LINK_OTHER,
+	 STP "/products/EnterDCVCode%3F" ORDER},
+	{"another page of the CA", STP "/products/Support", LINK_OTHER, STP "/products/Support"},
+	{"a look-alike host that does not parse",
+	 "https://secure.trust-pr\xd0\xbevider.com/products/EnterDCVCode" ORDER, LINK_BAD_APPROVAL,
+	 "https://secure.trust-pr\xd0\xbevider.com/products/EnterDCVCode" ORDER},
+	{"a backslash trick that does not parse",
+	 "https://evil.example\\@secure.trust-provider.com/products/EnterDCVCode" ORDER,
+	 LINK_BAD_APPROVAL, "https://evil.example\\@secure.trust-provider.com/products/EnterDCVCode" ORDER},
 };
 
-static void check_link_check(void)
+static const char *kind_name(enum link_kind kind)
 {
-	struct strlist hosts = STRLIST_INIT;
-	char    why[256];
-	char    name[512];
-	size_t  i;
-	int     rc;
-
-	strlist_add(&hosts, "secure.trust-provider.com");
-	strlist_add(&hosts, "secure.comodo.net");
-	strlist_add(&hosts, "alt.example.com:8443");
-	for (i = 0; i < sizeof(check_cases) / sizeof(check_cases[0]); i++) {
-		why[0] = 0;
-		rc = link_check(check_cases[i].url, &hosts, why, sizeof(why));
-		snprintf(name, sizeof(name), "link_check \"%.120s\" %s", check_cases[i].url,
-			 check_cases[i].ok ? "accepted" : "refused");
-		for (char *p = name; *p; p++)
-			if ((unsigned char) *p < 0x20 || (unsigned char) *p >= 0x7f)
-				*p = '?';
-		check_int(rc == 0, check_cases[i].ok, name);
-		if (!check_cases[i].ok) {
-			strcat(name, ": why");
-			check_contains(why, check_cases[i].why, name);
-		}
+	switch (kind) {
+	case LINK_APPROVAL:
+		return "approval";
+	case LINK_REJECT:
+		return "reject";
+	case LINK_BAD_APPROVAL:
+		return "bad approval";
+	default:
+		return "other";
 	}
-	strlist_free(&hosts);
+}
+
+static void check_link_kinds(const struct ca_profile *sectigo)
+{
+	static char unset[] = "(not set)";
+	char    name[256];
+	char   *normal;
+	size_t  i;
+
+	for (i = 0; i < sizeof(kind_cases) / sizeof(kind_cases[0]); i++) {
+		normal = unset;
+		snprintf(name, sizeof(name), "link kind: %s is %s", kind_cases[i].name,
+			 kind_name(kind_cases[i].kind));
+		check_str(kind_name(approval_link_kind(sectigo, kind_cases[i].link, &normal)),
+			  kind_name(kind_cases[i].kind), name);
+		snprintf(name, sizeof(name), "link kind: %s: its normal form", kind_cases[i].name);
+		check_str(normal, kind_cases[i].normal, name);
+		if (normal != unset)
+			free(normal);
+	}
 }
 
 static const struct {
@@ -203,12 +223,79 @@ static void check_describe(void)
 	check_contains(buf, "...", "link_describe: cut is shown");
 }
 
+/* text_with_run - prefix, n copies of c, suffix */
+
+static void text_with_run(struct strbuf *text, const char *prefix, char c, size_t n,
+			  const char *suffix)
+{
+	sb_reset(text);
+	sb_appends(text, prefix);
+	while (n-- > 0)
+		sb_append(text, &c, 1);
+	sb_appends(text, suffix);
+}
+
+static void check_long_runs(void)
+{
+	struct strbuf text = STRBUF_INIT;
+	struct strlist links = STRLIST_INIT;
+
+	text_with_run(&text, "see https://a.example/x", ')', 200 * 1024, " and more");
+	links_in_text(text.data, text.len, &links, 10);
+	check_int((long long) links.count, 1, "200 KB of ) after a link: one link");
+	check_str(links.count ? links.items[0] : NULL, "https://a.example/x",
+		  "200 KB of ) after a link: none of them kept");
+	strlist_clear(&links);
+	text_with_run(&text, "https://a.example/y", ')', 1024 * 1024, "");
+	links_in_text(text.data, text.len, &links, 10);
+	check_str(links.count ? links.items[0] : NULL, "https://a.example/y",
+		  "a link followed by 1 MB of ) to the end: the link alone");
+	strlist_clear(&links);
+	text_with_run(&text, "https://a.example/wiki/(x", ')', 200 * 1024, ".");
+	links_in_text(text.data, text.len, &links, 10);
+	check_str(links.count ? links.items[0] : NULL, "https://a.example/wiki/(x)",
+		  "200 KB of ) after an opened bracket: the one that closes it kept");
+	strlist_free(&links);
+	sb_free(&text);
+}
+
+static void check_repeats(void)
+{
+	struct strbuf text = STRBUF_INIT;
+	struct strlist links = STRLIST_INIT;
+	int     i;
+
+	for (i = 0; i < 100000; i++)
+		sb_appends(&text, "https://a.example/p?orderNumber=1 ");
+	sb_appends(&text, "https://b.example/last");
+	check_int(links_in_text(text.data, text.len, &links, 10), 1,
+		  "one link 100000 times: the scan stops and says so");
+	check_int((long long) links.count, 1, "one link 100000 times: one link");
+	check_str(links.count ? links.items[0] : NULL, "https://a.example/p?orderNumber=1",
+		  "one link 100000 times: that link");
+	strlist_free(&links);
+	sb_free(&text);
+}
+
 int main(void)
 {
-	check_link_check();
+	struct profile_set set = {0};
+	struct strbuf err = STRBUF_INIT;
+	const struct ca_profile *sectigo;
+
+	if (profile_set_load(&set, NULL, &err) < 0
+	    || (sectigo = profile_set_find(&set, "sectigo")) == NULL) {
+		check_report(0, "built-in profiles load", sb_str(&err));
+		return 1;
+	}
+	check_link_kinds(sectigo);
 	check_links_in_text();
+	check_long_runs();
+	check_repeats();
 	check_hrefs();
 	check_html_text();
 	check_describe();
+	profile_set_free(&set);
+	sb_free(&err);
 	return check_done();
 }

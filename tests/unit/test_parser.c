@@ -94,7 +94,7 @@ static const struct expect cases[] = {
 	 "Hh7Jk2Lm9Np4Qr6S", "5550001111", "example.com", NULL, "is not https"},
 	{F("hostile-javascript-link.eml"), VERDICT_APPROVAL, "sectigo", N,
 	 "javascript:window.location='https://secure.trust-provider.com/products/EnterDCVCode?orderNumber=5550001111'",
-	 "Hh7Jk2Lm9Np4Qr6S", "5550001111", "example.com", NULL, "is not https"},
+	 "Hh7Jk2Lm9Np4Qr6S", "5550001111", "example.com", NULL, "not an absolute URL"},
 	{F("hostile-port.eml"), VERDICT_APPROVAL, "sectigo", N,
 	 "https://secure.trust-provider.com:8443/products/EnterDCVCode?orderNumber=5550001111",
 	 "Hh7Jk2Lm9Np4Qr6S", "5550001111", "example.com", NULL, "secure.trust-provider.com:8443, which is not"},
@@ -118,11 +118,11 @@ static const struct expect cases[] = {
 	 "no CA profile knows the sender"},
 	/* Hostile: authentication */
 	{F("hostile-dkim-fail.eml"), VERDICT_APPROVAL, "sectigo", N, "SEC5550001111",
-	 "Hh7Jk2Lm9Np4Qr6S", "5550001111", "example.com", NULL, "dkim=fail for trust-provider.com does not count"},
+	 "Hh7Jk2Lm9Np4Qr6S", "5550001111", "example.com", NULL, "dkim=fail for trust-provider.com by mx.example.net"},
 	{F("hostile-dkim-other-domain.eml"), VERDICT_APPROVAL, "sectigo", N, "SEC5550001111",
 	 "Hh7Jk2Lm9Np4Qr6S", "5550001111", "example.com", NULL, "trust-provider.com.evil.example does not count"},
 	{F("hostile-forged-authres.eml"), VERDICT_APPROVAL, "sectigo", N, "SEC5550001111",
-	 "Hh7Jk2Lm9Np4Qr6S", "5550001111", "example.com", NULL, "\"mx.evil.example\" ignored"},
+	 "Hh7Jk2Lm9Np4Qr6S", "5550001111", "example.com", NULL, "names mx.example.net, but not as its authserv-id: forged"},
 	{F("hostile-authres-comment.eml"), VERDICT_APPROVAL, "sectigo", N, "SEC5550001111",
 	 "Hh7Jk2Lm9Np4Qr6S", "5550001111", "example.com", NULL, "dkim=pass for evil.example does not count"},
 	/* Hostile: limits */
@@ -243,7 +243,7 @@ static void check_json(const struct parser *parser)
 	check_str(json_string_value(json_object_get(approval, "domain")), "example.com", "json: approval.domain");
 	check_true(json_is_string(json_object_get(approval, "link")), "json: approval.link");
 	check_int((long long) json_array_size(json_object_get(j, "certificates")), 0, "json: no certificates");
-	check_int((long long) json_object_size(j), 10, "json: ten keys");
+	check_int((long long) json_object_size(j), 11, "json: eleven keys (with ambiguous)");
 	json_decref(j);
 	verdict_free(&v);
 
