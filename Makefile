@@ -102,6 +102,14 @@ $(B)/mailcert-milter: $(MILTER_OBJS) $(B)/libmailcert.a
 $(B)/mailcert: $(CLI_OBJS) $(B)/libmailcert.a
 	$(CC) $(CFLAGS) -o $@ $(CLI_OBJS) $(B)/libmailcert.a $(LIBS)
 
+# A stand-in DKIM verifier for test beds: built for the tests, never installed.
+TEST_VERIFIER = $(B)/mailcert-test-verifier
+
+$(TEST_VERIFIER): contrib/test-verifier/mailcert-test-verifier.c
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) -o $@ $< -lmilter -lpthread
+
 # Tests ------------------------------------------------------------------
 
 $(B)/tests/%: tests/unit/%.c tests/unit/check.h $(B)/libmailcert.a
@@ -121,7 +129,7 @@ $(B)/tests/tools/%: tests/tools/%.c $(B)/libmailcert.a
 	@echo "  LD      $@"
 	@$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libmailcert.a $(LIBS)
 
-tests: $(PROGS) $(UNIT_BINS) $(ASAN_UNIT_BINS) $(TOOL_BINS) $(FUZZ_REPLAY)
+tests: $(PROGS) $(UNIT_BINS) $(ASAN_UNIT_BINS) $(TOOL_BINS) $(FUZZ_REPLAY) $(TEST_VERIFIER)
 
 check: deps-quiet
 	@$(MAKE) --no-print-directory tests

@@ -55,6 +55,18 @@ static void print_waiting(const struct approval *a, const struct order *o)
 		cli_printf("       last error: %s\n", a->last_error);
 }
 
+/* waiting_to_json - the approval, and the order it waits for */
+
+static json_t *waiting_to_json(const struct approval *a, const struct order *o)
+{
+	json_t *j = approval_to_json(a);
+
+	json_object_set_new(j, "order", json_pack("{s:I, s:s, s:s, s:s?, s:s}", "id", (json_int_t) o->id,
+						  "domain", o->domain, "ca", o->ca, "ca_order",
+						  o->ca_order, "state", order_state_name(o->state)));
+	return j;
+}
+
 int cmd_approvals(struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -96,7 +108,7 @@ int cmd_approvals(struct cli *cli, int argc, char **argv)
 		if (order.status == BOOK_OPEN && (order.state == ORDER_AWAITING_APPROVAL
 						  || order.state == ORDER_APPROVAL_RECEIVED)) {
 			if (array)
-				json_array_append_new(array, approval_to_json(&list[i]));
+				json_array_append_new(array, waiting_to_json(&list[i], &order));
 			else
 				print_waiting(&list[i], &order);
 		}

@@ -19,6 +19,9 @@
  *	Then, when the order book can be read, which open orders use which
  *	target (two on one target would overwrite each other).
  *
+ *	With --file-only, only the file and the CA profiles are checked, not
+ *	the machine (for a file written for another host).
+ *
  *	Prints each problem as "mailcert: WHAT" and "FILE: ok" when there is
  *	none; exits 0 or 1.
  * LICENSE
@@ -240,17 +243,22 @@ static void report_targets(struct cli *cli, struct check *c)
 int cmd_check_config(struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {
+		{"file-only", no_argument, NULL, 'f'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	struct check c;
 	struct passwd pw;
+	int     file_only = 0;
 	int     ch;
 	int     rc;
 
-	while ((ch = getopt_long(argc, argv, "h", options, NULL)) != -1)
-		if (cli_common_option(cli, ch, &rc))
+	while ((ch = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		if (ch == 'f')
+			file_only = 1;
+		else if (cli_common_option(cli, ch, &rc))
 			return rc;
+	}
 	if (optind != argc)
 		return cli_usage_error(cli, "unexpected argument \"%s\"", argv[optind]);
 	if (cli_load_config(cli) < 0)
@@ -258,6 +266,11 @@ int cmd_check_config(struct cli *cli, int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	c.cfg = cli->cfg;
 	check_profiles(&c);
+	if (file_only) {
+		if (c.problems == 0)
+			printf("%s: ok (the file only)\n", cli->cfg->path);
+		return c.problems ? 1 : 0;
+	}
 	if (access(cli->cfg->trust_store, R_OK) != 0)
 		problem(&c, "[ca] trust_store %s: cannot read it: %s%s", cli->cfg->trust_store,
 			strerror(errno), "");

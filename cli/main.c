@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -82,7 +83,7 @@ static const struct cli_command cli_commands[] = {
 	"certificates that expire within N days (default 30); exit 0, 1 or 2"},
 	{"deliver", NULL, cmd_deliver, CLI_INTAKE, "deliver [-f SENDER] [RECIPIENT...]",
 	"take one message from standard input (a pipe transport, procmail, sieve)"},
-	{"check-config", NULL, cmd_check_config, CLI_NONE, "check-config",
+	{"check-config", NULL, cmd_check_config, CLI_NONE, "check-config [--file-only]",
 	"check the configuration, the programs and directories it names"},
 	{"parse", NULL, cmd_parse, CLI_NONE, "parse FILE.eml [--json]",
 	"what mailcert would make of one message; changes nothing"},
@@ -168,8 +169,12 @@ static int become_role_user(struct cli *cli)
 		user = cli->cfg->milter_user;
 	else if (cli->role == CLI_APPROVER)
 		user = cli->cfg->approve_user;
-	if (user == NULL || geteuid() != 0)
+	if (user == NULL)
 		return 0;
+	if (geteuid() != 0) {
+		umask(ROLE_UMASK);
+		return 0;
+	}
 	if (role_drop_to(user, &why) < 0) {
 		cli_error("%s", sb_str(&why));
 		sb_free(&why);

@@ -15,10 +15,12 @@
  *	their own user for good.  As Postfix's mail_params refuses a
  *	configured run-as user with uid 0, role_user_lookup() refuses a user
  *	that is root.  role_user_become() sets the supplementary groups, the
- *	group and the user, and then checks that setuid(0) fails.
+ *	group and the user, and then checks that setuid(0) fails.  It also
+ *	sets the umask to ROLE_UMASK: what a role makes (the intake's ledger,
+ *	spool files) its group may share, others never read.
  *
- *	When the process is not root these do nothing: it already is who it
- *	is going to be (tests, a user's own instance).
+ *	When the process is not root they change no user: it already is who
+ *	it is going to be (tests, a user's own instance, a unit's User=).
  * LICENSE
  *	See the README of mailcert.
  */
@@ -26,6 +28,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -57,6 +60,7 @@ int role_user_lookup(const char *name, struct role_user *user, struct strbuf *wh
 
 void role_user_become(const struct role_user *user)
 {
+	umask(ROLE_UMASK);
 	if (user->name == NULL)
 		return;
 	if (initgroups(user->name, user->gid) < 0 || setgid(user->gid) < 0 || setuid(user->uid) < 0)

@@ -4,6 +4,8 @@
 #ifndef MAILCERT_PRIVS_H
 #define MAILCERT_PRIVS_H
 
+#define ROLE_UMASK	007		/* a role's files: its group, never others */
+
 #include <sys/types.h>
 
 #include "strbuf.h"

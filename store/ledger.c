@@ -16,7 +16,11 @@
  *
  *	LEDGER_ROLE_INTAKE	the intake's ledger read-write (WAL,
  *				synchronous=FULL), migrated forward; the
- *				order book attached read-only.
+ *				order book attached read-only.  A ledger it
+ *				makes is mode INTAKE_LEDGER_MODE: the intake
+ *				roles (milter, approver) share a group, and
+ *				SQLite gives the -wal and -shm files the
+ *				database's mode.
  *	LEDGER_ROLE_READER	both read-only.
  *	LEDGER_ROLE_BOOK	the order book read-write (rollback journal,
  *				synchronous=FULL, so that readers need no
@@ -39,15 +43,19 @@
  *	See the README of mailcert.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "ledger_internal.h"
 #include "mymalloc.h"
+
+#define INTAKE_LEDGER_MODE	0660	/* the intake roles' group may write */
 
 long long ledger_now(void)
 {
@@ -284,6 +292,7 @@ static int open_sqlite(struct ledger *ledger, const struct ledger_location *wher
 {
 	int     book_only = ledger->role == LEDGER_ROLE_BOOK;
 	int     read_only = ledger->role == LEDGER_ROLE_READER;
+	int     creating;
 
 	if (!book_only && (where->intake_path == NULL || where->book_path == NULL)) {
 		sb_appends(err, "no [ledger] path or orders");
@@ -296,10 +305,16 @@ static int open_sqlite(struct ledger *ledger, const struct ledger_location *wher
 			   "as root, makes it)", where->book_path);
 		return -1;
 	}
+	creating = !book_only && !read_only && access(where->intake_path, F_OK) != 0;
 	ledger->db = db_sqlite_open(book_only ? ":memory:" : where->intake_path, read_only,
 				    where->busy_timeout_ms, err);
 	if (ledger->db == NULL)
 		return -1;
+	if (creating && chmod(where->intake_path, INTAKE_LEDGER_MODE) < 0) {
+		sb_appendf(err, "%s: cannot make it mode %o: %s", where->intake_path, INTAKE_LEDGER_MODE,
+			   strerror(errno));
+		return -1;
+	}
 	if (!book_only && !read_only
 	    && (exec_checked(ledger, "PRAGMA journal_mode = WAL") < 0
 		|| exec_checked(ledger, "PRAGMA synchronous = FULL") < 0

@@ -9,6 +9,7 @@
 #	make_tmpdir                    sets T to a private directory removed at exit
 #	                               (kept when KEEP_TMPDIR is set, to look into)
 #	at_exit "command..."           run (with eval) at exit, last first
+#	as_user USER command...        run it as USER when the test is root
 #
 # Every test prints "ok - NAME" / "not ok - NAME: why" lines, which
 # tests/run-tests counts.  Tests run from the repository root; programs
@@ -69,14 +70,30 @@ free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-# mailcert_dirs USER - the directories of a test instance, owned as a
-# package makes them: $T itself root's, $T/intake the intake user's (the
-# milter makes its spool and ledger there), $T/run/{milter,installer,
-# approver} for the sockets, $T/keys and $T/state root's.
+# mailcert_dirs USER - the directories of a test instance, made as the
+# shipped systemd units make them (contrib/postfix/*.service): each
+# RuntimeDirectory=mailcert/X is $T/run/X and StateDirectory=mailcert/X is
+# $T/X, with the unit's mode, owned by USER when the unit has a User= (the
+# test's one role user stands for mailcert and mailcert-approver), else by
+# root.  So a test that passes shows the units' directories work.  $T
+# itself, $T/keys and $T/state are root's.
 mailcert_dirs() {
-	mkdir -p "$T/intake" "$T/run/milter" "$T/run/installer" "$T/run/approver" "$T/keys" "$T/state"
+	mkdir -p "$T/run" "$T/keys" "$T/state"
 	chmod 0700 "$T/keys" "$T/state"
-	chown "$1" "$T/intake" "$T/run/milter" "$T/run/approver" 2>/dev/null || true
+	for _unit in "$ROOT"/contrib/postfix/*.service; do
+		_owner=root
+		grep -q '^User=' "$_unit" && _owner=$1
+		for _kind in Runtime State; do
+			_dir=$(sed -n "s|^${_kind}Directory=mailcert/||p" "$_unit")
+			[ -n "$_dir" ] || continue
+			_mode=$(sed -n "s|^${_kind}DirectoryMode=||p" "$_unit")
+			[ "$_kind" = Runtime ] && _dir="run/$_dir"
+			[ "$_dir" = installer ] && continue	# $T/state stands for it
+			mkdir -p "$T/$_dir"
+			chmod "${_mode:-0755}" "$T/$_dir"
+			chown "$_owner" "$T/$_dir" 2>/dev/null || true
+		done
+	done
 }
 
 # base_config USER - the lines every test configuration has (append the
@@ -118,4 +135,17 @@ make_sendmail() {
 next_second() {
 	_then=$(date +%s)
 	wait_for 2 test "$(date +%s)" != "$_then"
+}
+
+# as_user USER command... - run a command as USER (the test's role user)
+# when the test runs as root, as itself otherwise: what the milter, the
+# approver or a test tool standing in for them would run as
+as_user() {
+	_who=$1
+	shift
+	if [ "$(id -u)" -eq 0 ] && [ "$_who" != root ]; then
+		setpriv --reuid="$_who" --regid="$(id -g "$_who")" --clear-groups -- "$@"
+	else
+		"$@"
+	fi
 }

@@ -264,8 +264,11 @@ mc order add --domain "$a_domain" --ca "$a_ca" ${a_ca_order:+--ca-order "$a_ca_o
 	--key "$T/approval.key" --target web3 >/dev/null
 cp contrib/postfix/header_checks.mailcert "$PF/header_checks"
 postconf -c "$PF" -e "header_checks = regexp:$PF/header_checks"
+reloads=$(grep -c 'master.*reload' "$PF/postfix.log")
 postfix -c "$PF" reload >/dev/null 2>&1
-sleep 1
+# The master logs its reload once it has read the new main.cf; the next
+# message gets a cleanup that reads the new header_checks.
+wait_for 10 sh -c "[ \$(grep -c 'master.*reload' '$PF/postfix.log') -gt $reloads ]"
 sed 's/^Message-ID: *<\(.*\)>/Message-ID: <forged.\1>/I' "$approval_eml" >"$T/forged.eml"
 rm -f "$T"/sink/msg.*
 send "admin@$a_domain" "$T/forged.eml" && wait_sink 1
@@ -290,8 +293,32 @@ PY
 	check_contains "a forged result spelt another way ($n) is not believed" \
 		"$(xmailcert_of "forged$n.$a_msgid")" "not trusted"
 done
-postconf -c "$PF" -e "header_checks ="
+# The test verifier (contrib/test-verifier), listed before mailcert as a
+# DKIM verifier would be: the CA's mail, its own Authentication-Results
+# removed by header_checks, gets ours from the verifier and is believed.
+verifier_port=$(free_port)
+"$ROOT/build/mailcert-test-verifier" -s "inet:$verifier_port@127.0.0.1" -a mx.example.net \
+	-d trust-provider.com -d "$(printf '%s' "$approval_json" | json 'd["from"].split("@")[1]')" \
+	>"$T/verifier.log" 2>&1 &
+verifier_pid=$!
+at_exit "kill $verifier_pid 2>/dev/null"
+wait_for 10 pf_wait_port "$verifier_port" 1
+reloads=$(grep -c 'master.*reload' "$PF/postfix.log")
+postconf -c "$PF" -e "smtpd_milters = inet:127.0.0.1:$verifier_port inet:127.0.0.1:$milter_port"
 postfix -c "$PF" reload >/dev/null 2>&1
+wait_for 10 sh -c "[ \$(grep -c 'master.*reload' '$PF/postfix.log') -gt $reloads ]"
+sed 's/^Message-ID: *<\(.*\)>/Message-ID: <verified.\1>/I' "$approval_eml" >"$T/verified.eml"
+rm -f "$T"/sink/msg.*
+send "admin@$a_domain" "$T/verified.eml" && wait_sink 1
+check_contains "with the test verifier before it, the CA's mail is believed" \
+	"$(xmailcert_of "verified.$a_msgid")" "approval recorded for order"
+check_eq "the mail carries the verifier's result once, and no other" \
+	"$(grep -l -F "verified.$a_msgid" "$T"/sink/msg.* | head -1 | xargs grep -ci '^Authentication-Results:')" "1"
+reloads=$(grep -c 'master.*reload' "$PF/postfix.log")
+postconf -c "$PF" -e "header_checks =" "smtpd_milters = inet:127.0.0.1:$milter_port"
+postfix -c "$PF" reload >/dev/null 2>&1
+wait_for 10 sh -c "[ \$(grep -c 'master.*reload' '$PF/postfix.log') -gt $reloads ]"
+kill "$verifier_pid"
 
 # Hostile fixtures -------------------------------------------------------------------------
 echo "# $(date +%T) Hostile fixtures"
