@@ -66,11 +66,12 @@ check_eq "two orders, two keys in key_dir" "$o1 $o2 $(ls "$T/keys" | wc -l)" "1 
 
 # What the intake legitimately recorded: order 1's approval and its
 # certificate (key A).
-python3 "$ROOT/tests/attacks/make-mails" "$T/mails" 2>/dev/null || { mkdir -p "$T/mails"; python3 "$ROOT/tests/attacks/make-mails" "$T/mails"; }
-as_user "$user" "$MAILCERT" -c "$T/mailcert.conf" deliver admin@example.com <"$T/mails/match-ours.eml" >/dev/null
+mkdir -p "$T/mails"
+python3 "$ROOT/tests/attacks/make-mails" "$T/mails"
+as_user "$user" "$MAILCERT" -c "$T/mailcert.conf" deliver admin@example.com <"$T/mails/match-ours.eml" >/dev/null 2>>"$T/deliver.log"
 printf 'From: ca@example.org\nTo: certificates@example.net\nSubject: certificate\nMessage-ID: <p.1@example.org>\n\n%s\n' \
 	"$(cat "$PKI/www-ec.crt" "$PKI/inter2.crt" "$PKI/inter1.crt")" \
-	| as_user "$user" "$MAILCERT" -c "$T/mailcert.conf" deliver certificates@example.net >/dev/null
+	| as_user "$user" "$MAILCERT" -c "$T/mailcert.conf" deliver certificates@example.net >/dev/null 2>>"$T/deliver.log"
 check_eq "the intake recorded a certificate and an approval" \
 	"$(sqlite3 "$T/intake/ledger.db" 'SELECT (SELECT count(*) FROM certificates) || " " || (SELECT count(*) FROM approvals)')" "1 1"
 book_before=$(sha256sum <"$T/orders.db")
