@@ -64,14 +64,19 @@ static long long days_left(long long not_after, time_t now)
 	return left >= 0 ? left / DAY : -((-left + DAY - 1) / DAY);
 }
 
-static char *names_text(const struct strlist *names)
+/* cert_names_text - its subjectAltName names, else its subject (an old
+ * certificate with a common name only) */
+
+static char *cert_names_text(const struct cert_found *cert)
 {
 	struct strbuf sb = STRBUF_INIT;
 	size_t  i;
 
-	for (i = 0; i < names->count; i++)
-		sb_appendf(&sb, "%s%s", i ? " " : "", names->items[i]);
-	return sb.data ? sb_steal(&sb) : xstrdup("");
+	for (i = 0; i < cert->names.count; i++)
+		sb_appendf(&sb, "%s%s", i ? ", " : "", cert->names.items[i]);
+	if (sb.data == NULL)
+		sb_appends(&sb, cert->subject ? cert->subject : "(no name)");
+	return sb_steal(&sb);
 }
 
 static char *order_names_text(const struct order *order)
@@ -81,7 +86,7 @@ static char *order_names_text(const struct order *order)
 
 	sb_appends(&sb, order->domain);
 	for (i = 0; i < order->alt_names.count; i++)
-		sb_appendf(&sb, " %s", order->alt_names.items[i]);
+		sb_appendf(&sb, ", %s", order->alt_names.items[i]);
 	return sb_steal(&sb);
 }
 
@@ -125,7 +130,7 @@ static int give_target(struct walk *w, const struct target_config *t)
 		item.order_id = order.id;
 	item.target = t->name;
 	memcpy(item.sha256, bundle.certs[0].sha256, sizeof(item.sha256));
-	item.names = names_text(&bundle.certs[0].names);
+	item.names = cert_names_text(&bundle.certs[0]);
 	sb_appendf(&source, "target %s (%s)", t->name, target_file(t));
 	item.source = sb_steal(&source);
 	item.not_after = (long long) bundle.certs[0].not_after;

@@ -155,8 +155,8 @@ static void watch_expiry(struct ledger *ledger, const struct config *cfg, long l
 		return;
 	if (expiry_remind(ledger, cfg, time(NULL), &sent) < 0)
 		msg_warn("expiry watch: %s", ledger_error(ledger));
-	else if (sent)
-		msg_info("expiry watch: %d reminder%s sent", sent, sent == 1 ? "" : "s");
+	else
+		msg_info("expiry watch done: %d reminder%s sent", sent, sent == 1 ? "" : "s");
 	*next_expiry = (long long) time(NULL) + cfg->expiry_interval;
 }
 
