@@ -11,8 +11,9 @@
 #	wait_socket PATH	until a unix socket exists (at most 10 s)
 #	calc EXPR [DIGITS]	awk arithmetic, printed with DIGITS decimals
 #	field LINE KEY		the value of KEY=... in a RESULT line of miltergen
-#	write_config		$T/mailcert.conf: socket, ledger and wake socket
-#				in $T/milter, trust_store $T/trust.pem (the
+#	write_config		$T/mailcert.conf: socket, intake ledger, spool and
+#				wake sockets in $T/milter, the order book
+#				$T/orders.db, trust_store $T/trust.pem (the
 #				system CA bundle with the test root appended),
 #				watch_addresses = certs@example.net,
 #				require_dkim = yes, authserv_id mx.example.net
@@ -80,8 +81,9 @@ write_trust_store() {
 }
 
 write_config() {
-	mkdir -p "$T/milter" "$T/out" "$T/keys"
+	mkdir -p "$T/milter" "$T/out" "$T/keys" "$T/state"
 	chmod 777 "$T/milter"
+	chmod 700 "$T/keys" "$T/state"
 	write_trust_store
 	cat >"$T/mailcert.conf" <<CONF
 # a private configuration for the benchmark (bench/bench-lib.sh)
@@ -91,13 +93,19 @@ user = $MILTER_USER
 authserv_id = mx.example.net
 require_dkim = yes
 watch_addresses = certs@example.net
+spool_dir = $T/milter/spool
 [ledger]
 path = $T/milter/ledger.db
+orders = $T/orders.db
 [ca]
 trust_store = $T/trust.pem
 [installer]
 wake_socket = $T/milter/wake.sock
 key_dir = $T/keys
+state_dir = $T/state
+[approve]
+user = $MILTER_USER
+wake_socket = $T/milter/approver.sock
 [target web]
 fullchain = $T/out/fullchain.pem
 key = $T/out/key.pem

@@ -186,7 +186,7 @@ size_t cert_decode_der(struct certbundle *bundle, const unsigned char *der, size
 
 	if (len > 0x7fffffff)
 		return 0;
-	while (p < end && *p == 0x30) {
+	while (p < end && *p == 0x30 && certbundle_may_decode(bundle, label, limits)) {
 		if ((cert = cert_cache_d2i(bundle->cache, &p, (long) (end - p))) == NULL)
 			break;
 		certbundle_take(bundle, cert, label, limits);
@@ -267,6 +267,8 @@ size_t cert_decode_pem_text(struct certbundle *bundle, const char *text, size_t 
 			certbundle_note(bundle, "%s: PEM block %zu has no END line", label, block_no);
 			break;
 		}
+		if (!certbundle_may_decode(bundle, label, limits))
+			break;
 		seen += pem_block(bundle, kind, pos, footer, block_no, label, limits);
 		pos = footer + strlen(end_line);
 	}

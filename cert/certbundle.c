@@ -30,6 +30,12 @@
  *	that claims to be a certificate and holds none gets the note
  *	"WHERE (NAME): not a certificate".
  *
+ *	Decoding costs more than anything else here, so it is bounded before
+ *	it is done: once max_certificates are kept nothing more is decoded,
+ *	and at most CERTBUNDLE_DECODES_PER_KEPT times max_certificates
+ *	certificates are decoded at all, refused ones included
+ *	(certbundle_may_decode(), asked before each).
+ *
  *	A certificate whose key or signature mailcert does not accept
  *	(cert_acceptable(): too small or too large a key, an exponent meant
  *	to make checks slow, a SHA-1 signature) is not kept, with a note:
@@ -132,6 +138,24 @@ void certbundle_limit(struct certbundle *bundle, const char *limit)
 {
 	if (bundle->limit_hit == NULL)
 		bundle->limit_hit = limit;
+}
+
+int certbundle_may_decode(struct certbundle *bundle, const char *label,
+			  const struct parse_limits *limits)
+{
+	size_t  budget = limits->max_certificates * CERTBUNDLE_DECODES_PER_KEPT;
+
+	if (bundle->count >= limits->max_certificates && bundle->limit_hit)
+		return 0;			/* noted by certbundle_take() */
+	if (bundle->decoded >= budget) {
+		if (bundle->decoded++ == budget)
+			certbundle_note(bundle, "%s: more than %zu certificates decoded, the rest not read",
+					label, budget);
+		certbundle_limit(bundle, "max_certificates");
+		return 0;
+	}
+	bundle->decoded++;
+	return 1;
 }
 
 char   *certbundle_clean_name(const char *name)

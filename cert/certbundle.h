@@ -48,9 +48,13 @@ struct certbundle {
 	const char *limit_hit;		/* name of the limit reached, or NULL */
 	struct strlist notes;		/* why something was skipped */
 	size_t  unpacked_total;		/* ZIP bytes unpacked so far */
+	size_t  decoded;		/* certificates decoded (certbundle_may_decode) */
 	struct cert_cache *cache;	/* decoded CA certificates, shared and
 					 * not owned; NULL decodes everything */
 };
+
+/* Certificates decoded at most, per certificate kept at most. */
+#define CERTBUNDLE_DECODES_PER_KEPT	2
 
 /* Notes kept at most (one more says that others were left out). */
 #define CERTBUNDLE_MAX_NOTES	32

@@ -25,6 +25,10 @@ void certbundle_note(struct certbundle *bundle, const char *fmt, ...)
 
 /* Record the first limit reached. */
 void certbundle_limit(struct certbundle *bundle, const char *limit);
+/* 1 when one more certificate may be decoded (and counts it), 0 when the
+ * bundle is full or its decoding budget spent (noted once). */
+int certbundle_may_decode(struct certbundle *bundle, const char *label,
+			  const struct parse_limits *limits);
 
 /* One file, named name (may be NULL), found at label; zip_depth is how many
  * ZIPs it sits in.  Returns the number of certificates decoded in it

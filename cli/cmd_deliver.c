@@ -153,7 +153,7 @@ int cmd_deliver(struct cli *cli, int argc, char **argv)
 		return EX_TEMPFAIL;
 	}
 	message_buf_init(&mb, spool, cli->cfg->memory_size, cli->cfg->max_message_size);
-	if (read_stdin(&mb) < 0) {
+	if (read_stdin(&mb) < 0 || message_buf_flush(&mb) < 0) {
 		rc = EX_TEMPFAIL;
 	} else if (mb.size == 0) {
 		cli_error("standard input is empty: no message");

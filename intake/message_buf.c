@@ -8,6 +8,7 @@
  *	void message_buf_init(struct message_buf *mb, int spool_dirfd,
  *			      size_t memory_size, size_t max_size)
  *	void message_buf_add(struct message_buf *mb, const void *data, size_t len)
+ *	int message_buf_flush(struct message_buf *mb)
  *	void message_buf_free(struct message_buf *mb)
  * DESCRIPTION
  *	Strangers decide how large the watched mail is and how much of it
@@ -21,6 +22,11 @@
  *	opens it without following a link, and refuses one that is not the
  *	process's own or that others may enter; every "msg.*" file in it is
  *	left over from a crash and removed.
+ *
+ *	Once spooled, what arrives is gathered in memory and written in
+ *	pieces of SPOOL_WRITE_CHUNK (a message of many small header fields
+ *	is not a write each); message_buf_flush() writes the rest, before
+ *	the file is read.
  *
  *	A spool file is made with O_CREAT | O_EXCL | O_NOFOLLOW, mode 0600,
  *	under a name of the process id and a counter, and unlinked by
@@ -129,7 +135,7 @@ static int spill(struct message_buf *mb)
 		msg_warn("cannot write a spool file: %s", strerror(errno));
 		return -1;
 	}
-	sb_free(&mb->mem);
+	sb_reset(&mb->mem);
 	return 0;
 }
 
@@ -149,12 +155,22 @@ void message_buf_add(struct message_buf *mb, const void *data, size_t len)
 		mb->failed = 1;
 		return;
 	}
-	if (mb->fd < 0) {
-		sb_append(&mb->mem, data, len);
-	} else if (write_all(mb->fd, data, len) < 0) {
+	sb_append(&mb->mem, data, len);
+	if (mb->fd >= 0 && mb->mem.len >= SPOOL_WRITE_CHUNK)
+		message_buf_flush(mb);
+}
+
+int message_buf_flush(struct message_buf *mb)
+{
+	if (mb->fd < 0 || mb->failed || mb->too_big || mb->mem.len == 0)
+		return mb->failed ? -1 : 0;
+	if (write_all(mb->fd, mb->mem.data, mb->mem.len) < 0) {
 		msg_warn("cannot write a spool file: %s", strerror(errno));
 		mb->failed = 1;
+		return -1;
 	}
+	sb_reset(&mb->mem);
+	return 0;
 }
 
 void message_buf_free(struct message_buf *mb)

@@ -10,9 +10,11 @@
 #include "strbuf.h"
 
 #define SPOOL_PREFIX	"msg."		/* the intake's spool files */
+#define SPOOL_WRITE_CHUNK (64 * 1024)	/* bytes gathered per write once spooled */
 
 struct message_buf {
-	struct strbuf mem;		/* the message while it fits memory_size */
+	struct strbuf mem;		/* the message while it fits memory_size;
+					 * then what is not yet written */
 	int     fd;			/* the spool file, -1 while in memory */
 	char    name[64];		/* its name in the spool directory */
 	int     dirfd;			/* the spool directory (not owned) */
@@ -33,6 +35,9 @@ void message_buf_init(struct message_buf *mb, int spool_dirfd, size_t memory_siz
 /* Add bytes; beyond memory_size they go to a new spool file (0600,
  * O_EXCL, O_NOFOLLOW); beyond max_size they are counted and dropped. */
 void message_buf_add(struct message_buf *mb, const void *data, size_t len);
+/* Write what is gathered to the spool file (before it is read); -1 when
+ * that failed (the message is then marked failed). */
+int message_buf_flush(struct message_buf *mb);
 /* Remove the spool file, free the memory. */
 void message_buf_free(struct message_buf *mb);
 

@@ -23,9 +23,10 @@
  *	is accepted at once, so the MTA sends neither headers nor body.  A
  *	watched message is kept in memory up to [milter] memory_size and in
  *	a spool file beyond (message_buf.c), up to max_message_size; at end
- *	of message it waits for a parser slot (slots.c, at most parse_wait
- *	seconds, else "not parsed: busy"), is parsed without any lock held,
- *	and recorded by the intake rules (intake.c); it is always delivered
+ *	of message it is handed to a parser thread (slots.c: niced, at most
+ *	max_parsers, waiting at most parse_wait seconds for one, else "not
+ *	parsed: busy"), parsed without any lock held and recorded by the
+ *	intake rules (intake.c) there; it is always delivered
  *	with one X-Mailcert header saying what mailcert did.  Only a ledger
  *	failure with [milter] on_error = tempfail holds mail back.  After an
  *	install request the installer is woken, after an approval the
@@ -66,6 +67,7 @@ struct msgctx {
 	char   *mctx_message_id;
 	char   *mctx_subject;
 	int     mctx_forged;		/* X-Mailcert headers that came with it */
+	int     mctx_headers;		/* header fields read */
 };
 
 struct connctx {
@@ -277,6 +279,26 @@ static void keep_header(char **slot, const char *value)
 		*slot = xstrndup(value, strnlen(value, HEADER_COPY_MAX));
 }
 
+static int parse_and_record(struct msgctx *mctx, struct intake_result *res);
+
+/* give_up_on_headers - more header fields than any CA mail has: recorded
+ * unparsed now, and accepted before the rest arrives (each field is a
+ * round trip; nothing can be added to a message accepted early, so it
+ * goes without X-Mailcert) */
+
+static sfsistat give_up_on_headers(SMFICTX *ctx, struct connctx *cctx, struct msgctx *mctx)
+{
+	struct intake_result res;
+
+	note_queue_id(ctx, mctx);
+	msg_info("%s: more than %d header fields: accepted unparsed", mctx->mctx_queue_id,
+		 MILTER_MAX_HEADERS);
+	intake_result_init(&res);
+	parse_and_record(mctx, &res);
+	intake_result_free(&res);
+	return accept_message(cctx, SMFIP_NR_HDR);
+}
+
 static sfsistat mlfi_header(SMFICTX *ctx, char *name, char *value)
 {
 	struct connctx *cctx = smfi_getpriv(ctx);
@@ -284,6 +306,8 @@ static sfsistat mlfi_header(SMFICTX *ctx, char *name, char *value)
 
 	if (cctx == NULL || (mctx = cctx->cctx_msg) == NULL || !mctx->mctx_watched)
 		return accept_message(cctx, SMFIP_NR_HDR);
+	if (++mctx->mctx_headers > MILTER_MAX_HEADERS)
+		return give_up_on_headers(ctx, cctx, mctx);
 	if (strcasecmp(name, "Message-ID") == 0)
 		keep_header(&mctx->mctx_message_id, value);
 	else if (strcasecmp(name, "Subject") == 0)
@@ -339,10 +363,15 @@ static void mark_message(SMFICTX *ctx, struct connctx *cctx, struct msgctx *mctx
 		msg_warn("%s: cannot add the %s header", mctx->mctx_queue_id, MILTER_HEADER_NAME);
 }
 
+#define TEXT_OF_(x) #x
+#define TEXT_OF(x) TEXT_OF_(x)
+
 /* not_parsed - why the message is delivered without being parsed */
 
 static const char *not_parsed(const struct msgctx *mctx)
 {
+	if (mctx->mctx_headers > MILTER_MAX_HEADERS)
+		return "more than " TEXT_OF(MILTER_MAX_HEADERS) " header fields";
 	if (mctx->mctx_data.too_big)
 		return "over max_message_size";
 	if (mctx->mctx_data.failed)
@@ -350,37 +379,42 @@ static const char *not_parsed(const struct msgctx *mctx)
 	return NULL;
 }
 
-/* parse_in_slot - the verdict, in one of the parser slots; -1 when none
- * came free in time */
+/* One watched message handed to a parser thread (slots.c). */
+struct parse_work {
+	struct msgctx *mctx;
+	const struct intake_mail *mail;
+	struct intake_result *res;
+	int     rc;
+};
 
-static int parse_in_slot(struct msgctx *mctx, struct verdict *verdict)
+/* parse_and_record_now - on a parser thread: the verdict, then the intake
+ * rules (chain checks, one short ledger transaction) */
+
+static void parse_and_record_now(void *arg)
 {
-	const struct config *cfg = mctx->mctx_settings->cfg;
-	struct message_buf *mb = &mctx->mctx_data;
+	struct parse_work *w = arg;
+	const struct settings *settings = w->mctx->mctx_settings;
+	struct message_buf *mb = &w->mctx->mctx_data;
+	struct verdict verdict;
 
-	if (slot_take(cfg->parse_wait) < 0) {
-		msg_warn("%s: no parser free within %d s ([milter] max_parsers %d), not parsed",
-			 mctx->mctx_queue_id, cfg->parse_wait, slots_max());
-		return -1;
-	}
+	verdict_init(&verdict);
 	if (mb->fd >= 0)
-		parser_parse_fd(mctx->mctx_settings->parser, mb->fd, mb->size, verdict);
+		parser_parse_fd(settings->parser, mb->fd, mb->size, &verdict);
 	else
-		parser_parse(mctx->mctx_settings->parser, mb->mem.data ? mb->mem.data : "", mb->mem.len,
-			     verdict);
-	slot_give();
-	if (verdict->limit_hit)
-		msg_info("%s: parser stopped at %s", mctx->mctx_queue_id, verdict->limit_hit);
-	return 0;
+		parser_parse(settings->parser, mb->mem.data ? mb->mem.data : "", mb->mem.len, &verdict);
+	if (verdict.limit_hit)
+		msg_info("%s: parser stopped at %s", w->mctx->mctx_queue_id, verdict.limit_hit);
+	w->rc = intake_record(shared_intake, settings->cfg, settings->trust_anchors, w->mail, &verdict,
+			      w->res);
+	verdict_free(&verdict);
 }
 
 static int parse_and_record(struct msgctx *mctx, struct intake_result *res)
 {
 	const struct settings *settings = mctx->mctx_settings;
+	const struct config *cfg = settings->cfg;
 	struct intake_mail mail;
-	struct verdict verdict;
-	int     parsed = 0;
-	int     rc;
+	struct parse_work work = {mctx, &mail, res, 0};
 
 	memset(&mail, 0, sizeof(mail));
 	mail.queue_id = mctx->mctx_queue_id;
@@ -388,16 +422,16 @@ static int parse_and_record(struct msgctx *mctx, struct intake_result *res)
 	mail.rcpts = sb_str(&mctx->mctx_rcpts);
 	mail.message_id = mctx->mctx_message_id;
 	mail.subject = mctx->mctx_subject;
+	message_buf_flush(&mctx->mctx_data);
 	mail.not_parsed = not_parsed(mctx);
-	verdict_init(&verdict);
-	if (mail.not_parsed == NULL && parse_in_slot(mctx, &verdict) == 0)
-		parsed = 1;
-	else if (mail.not_parsed == NULL)
+	if (mail.not_parsed == NULL) {
+		if (slot_run(cfg->parse_wait, parse_and_record_now, &work) == 0)
+			return work.rc;
+		msg_warn("%s: no parser free within %d s ([milter] max_parsers %d), not parsed",
+			 mctx->mctx_queue_id, cfg->parse_wait, slots_max());
 		mail.not_parsed = "busy";
-	rc = intake_record(shared_intake, settings->cfg, settings->trust_anchors, &mail,
-			   parsed ? &verdict : NULL, res);
-	verdict_free(&verdict);
-	return rc;
+	}
+	return intake_record(shared_intake, cfg, settings->trust_anchors, &mail, NULL, res);
 }
 
 static void wake(const char *path, const char *whom, const char *queue_id)

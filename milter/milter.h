@@ -5,7 +5,7 @@
  *		anchors, swapped whole on SIGHUP, freed when no message uses them
  * watch.c	which recipients are watched: a set kept in memory, rebuilt
  *		by a thread of its own and swapped in whole
- * slots.c	at most [milter] max_parsers messages parsed at once
+ * slots.c	at most [milter] max_parsers messages parsed at once, niced
  * callbacks.c	the libmilter callbacks
  * main.c	options, socket, privileges, signals
  *
@@ -32,6 +32,9 @@
 #define MILTER_RCPTS_RECORDED	20	/* watched recipients kept per message */
 #define MILTER_QUEUE_ID_MAX	64	/* bytes of a queue id */
 #define MILTER_HEADER_NAME	"X-Mailcert"
+#define MILTER_MAX_HEADERS	1000	/* header fields read of a watched message:
+					 * CA mail has some tens; each costs a
+					 * milter round trip */
 #define MILTER_MALLOC_ARENAS	2	/* glibc arenas for all threads */
 #define MILTER_WATCH_PERIOD_MS	1000	/* the watch thread looks this often */
 
@@ -61,9 +64,9 @@ size_t watch_domain_count(struct watch *watch);
 
 /* slots.c */
 void slots_init(int max_parsers);
-/* 0 with a slot, -1 when none came free within wait_seconds */
-int slot_take(int wait_seconds);
-void slot_give(void);
+/* fn(arg) on a parser thread: 0 when it ran, -1 when no parser thread
+ * came free within wait_seconds */
+int slot_run(int wait_seconds, void (*fn) (void *), void *arg);
 int slots_max(void);
 
 /* callbacks.c */
