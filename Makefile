@@ -7,7 +7,8 @@
 #   make demo         a private Postfix on loopback with the milter, sample
 #                     order and CA mails, the ledger shown
 #   make fuzz         libFuzzer target for the parser (needs clang)
-#   make bench        the milter against a do-nothing milter, see README
+#   make bench        the milter against a do-nothing milter, hostile mail,
+#                     a large ledger; see README
 #   make install      PREFIX=/usr/local DESTDIR=
 
 PREFIX	?= /usr/local
@@ -157,6 +158,8 @@ fuzz: $(GEN_SRCS)
 bench: $(PROGS)
 	$(MAKE) -C bench
 	bench/run-bench
+	bench/run-stress
+	bench/run-scale
 
 demo: deps-quiet
 	@$(MAKE) --no-print-directory all
