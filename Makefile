@@ -170,20 +170,30 @@ deps:
 
 # Installation -----------------------------------------------------------
 
+# Man pages get the version, units the installed paths (they name
+# /usr/local/bin and /usr/local/sbin as shipped).
+SUBST	= sed -e 's|@VERSION@|$(VERSION)|g' -e 's|/usr/local/sbin/|$(SBINDIR)/|g' \
+	    -e 's|/usr/local/bin/|$(BINDIR)/|g'
+
 install: $(PROGS)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DATADIR)/profiles \
 	    $(DESTDIR)$(SYSCONFDIR)/mailcert $(DESTDIR)$(UNITDIR)
 	install -m 0755 $(B)/mailcert-milter $(DESTDIR)$(SBINDIR)/
 	install -m 0755 $(B)/mailcert $(DESTDIR)$(BINDIR)/
-	install -m 0644 man/mailcert.1 $(DESTDIR)$(MANDIR)/man1/
-	install -m 0644 man/mailcert.conf.5 $(DESTDIR)$(MANDIR)/man5/
-	test ! -f man/mailcert-milter.8 || install -m 0644 man/mailcert-milter.8 $(DESTDIR)$(MANDIR)/man8/
+	for m in man/mailcert.1:man1 man/mailcert.conf.5:man5 man/mailcert-milter.8:man8; do \
+	    $(SUBST) $${m%%:*} >$(DESTDIR)$(MANDIR)/$${m##*:}/$$(basename $${m%%:*}) || exit 1; \
+	    chmod 0644 $(DESTDIR)$(MANDIR)/$${m##*:}/$$(basename $${m%%:*}); done
 	install -m 0644 $(PROFILES) $(DESTDIR)$(DATADIR)/profiles/
 	install -m 0644 contrib/postfix/mailcert.conf.example $(DESTDIR)$(DATADIR)/
+	install -m 0644 contrib/postfix/header_checks.mailcert $(DESTDIR)$(DATADIR)/
+	# The configuration holds no secret (passwords are files of their own):
+	# 0644, so that the roles re-read it after dropping privileges.
 	test -f $(DESTDIR)$(SYSCONFDIR)/mailcert/mailcert.conf || \
-	    install -m 0640 contrib/postfix/mailcert.conf.example $(DESTDIR)$(SYSCONFDIR)/mailcert/mailcert.conf
-	for u in contrib/postfix/*.service; do test -f "$$u" && install -m 0644 "$$u" $(DESTDIR)$(UNITDIR)/; done; true
+	    install -m 0644 contrib/postfix/mailcert.conf.example $(DESTDIR)$(SYSCONFDIR)/mailcert/mailcert.conf
+	for u in contrib/postfix/*.service; do \
+	    $(SUBST) $$u >$(DESTDIR)$(UNITDIR)/$$(basename $$u) && chmod 0644 $(DESTDIR)$(UNITDIR)/$$(basename $$u) \
+	    || exit 1; done
 
 clean:
 	rm -rf $(B)

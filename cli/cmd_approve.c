@@ -61,6 +61,13 @@ static json_t *waiting_to_json(const struct approval *a, const struct order *o)
 {
 	json_t *j = approval_to_json(a);
 
+	/* An unconfirmed approval may be a stranger's order of our domain:
+	 * its number is shown, never its link or its code. */
+	if (strncmp(a->action_state, "unconfirmed", 11) == 0) {
+		json_object_set_new(j, "link", json_null());
+		json_object_set_new(j, "code", json_null());
+	}
+
 	json_object_set_new(j, "order", json_pack("{s:I, s:s, s:s, s:s?, s:s}", "id", (json_int_t) o->id,
 						  "domain", o->domain, "ca", o->ca, "ca_order",
 						  o->ca_order, "state", order_state_name(o->state)));

@@ -22,7 +22,7 @@
  *	certificate (expiry.c), soonest first, with the days left; --json
  *	as a list.  It exits 0 when none expires within the days, 1 when
  *	some do, 2 when one has expired, as monitoring plugins do; 3 when it
- *	could not tell.
+ *	could not tell (a usage error too).
  * LICENSE
  *	See the README of mailcert.
  */
@@ -195,16 +195,21 @@ int cmd_expiring(struct cli *cli, int argc, char **argv)
 	int     rc;
 	size_t  i;
 
+	/* A usage error is 3 (UNKNOWN) here: 2 means a certificate expired. */
 	while ((ch = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-		if (ch == 'd' && (l.within = cli_parse_number(optarg, 0)) < 0)
-			return cli_usage_error(cli, "--days %s: not a number of days", optarg);
-		else if (ch == 'j')
+		if (ch == 'd' && (l.within = cli_parse_number(optarg, 0)) < 0) {
+			cli_usage_error(cli, "--days %s: not a number of days", optarg);
+			return EXIT_UNKNOWN;
+		} else if (ch == 'j') {
 			json = 1;
-		else if (ch != 'd' && cli_common_option(cli, ch, &rc))
-			return rc;
+		} else if (ch != 'd' && cli_common_option(cli, ch, &rc)) {
+			return rc == 0 ? 0 : EXIT_UNKNOWN;
+		}
 	}
-	if (optind != argc)
-		return cli_usage_error(cli, "unexpected argument \"%s\"", argv[optind]);
+	if (optind != argc) {
+		cli_usage_error(cli, "unexpected argument \"%s\"", argv[optind]);
+		return EXIT_UNKNOWN;
+	}
 	if (cli_open_ledger(cli) < 0)
 		return EXIT_UNKNOWN;
 	if (expiry_each(cli->ledger, cli->cfg, time(NULL), collect_soon, &l) < 0) {

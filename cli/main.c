@@ -60,7 +60,7 @@ static const struct cli_command cli_commands[] = {
 		"order renew ID [--key-type ec256|rsa2048|rsa3072] [--reuse-key]",
 	"a successor order for the same names, CA and target; print its CSR"},
 	{"order", "import", cmd_order_import, CLI_BOOK, "order import FILE | -",
-	"orders from JSON lines, all checked before any is recorded"},
+	"orders from JSON lines, all checked first, then recorded 10000 at a time"},
 	{"orders", NULL, cmd_orders, CLI_READER,
 		"orders [--state STATE] [--domain D] [--expiring DAYS] [--limit N] [--json]",
 	"the orders, newest first, with their state and expiry"},
@@ -80,7 +80,7 @@ static const struct cli_command cli_commands[] = {
 		"install-requests --after ID [--max N]",
 	"the intake's install requests as JSON lines (the installer's helper)"},
 	{"expiring", NULL, cmd_expiring, CLI_BOOK, "expiring [--days N] [--json]",
-	"certificates that expire within N days (default 30); exit 0, 1 or 2"},
+	"certificates that expire within N days (default 30); exit 0, 1, 2 or 3"},
 	{"deliver", NULL, cmd_deliver, CLI_INTAKE, "deliver [-f SENDER] [RECIPIENT...]",
 	"take one message from standard input (a pipe transport, procmail, sieve)"},
 	{"check-config", NULL, cmd_check_config, CLI_NONE, "check-config [--file-only]",
@@ -98,8 +98,12 @@ static void usage_all(FILE *out)
 		"       mailcert --help | --version\n"
 		"  -c FILE  the configuration (default " MAILCERT_DEFAULT_CONFIG ")\n"
 		"  -v       verbose logging\n\ncommands (mailcert COMMAND --help says more):\n");
-	for (cmd = cli_commands; cmd->name; cmd++)
-		fprintf(out, "  %-18s %s\n", cmd->sub ? cmd->sub : cmd->name, cmd->help);
+	for (cmd = cli_commands; cmd->name; cmd++) {
+		char    name[40];
+
+		snprintf(name, sizeof(name), "%s%s%s", cmd->name, cmd->sub ? " " : "", cmd->sub ? cmd->sub : "");
+		fprintf(out, "  %-18s %s\n", name, cmd->help);
+	}
 }
 
 void cli_print_usage(const struct cli_command *cmd, FILE *out)

@@ -279,26 +279,6 @@ static void keep_header(char **slot, const char *value)
 		*slot = xstrndup(value, strnlen(value, HEADER_COPY_MAX));
 }
 
-static int parse_and_record(struct msgctx *mctx, struct intake_result *res);
-
-/* give_up_on_headers - more header fields than any CA mail has: recorded
- * unparsed now, and accepted before the rest arrives (each field is a
- * round trip; nothing can be added to a message accepted early, so it
- * goes without X-Mailcert) */
-
-static sfsistat give_up_on_headers(SMFICTX *ctx, struct connctx *cctx, struct msgctx *mctx)
-{
-	struct intake_result res;
-
-	note_queue_id(ctx, mctx);
-	msg_info("%s: more than %d header fields: accepted unparsed", mctx->mctx_queue_id,
-		 MILTER_MAX_HEADERS);
-	intake_result_init(&res);
-	parse_and_record(mctx, &res);
-	intake_result_free(&res);
-	return accept_message(cctx, SMFIP_NR_HDR);
-}
-
 static sfsistat mlfi_header(SMFICTX *ctx, char *name, char *value)
 {
 	struct connctx *cctx = smfi_getpriv(ctx);
@@ -306,14 +286,14 @@ static sfsistat mlfi_header(SMFICTX *ctx, char *name, char *value)
 
 	if (cctx == NULL || (mctx = cctx->cctx_msg) == NULL || !mctx->mctx_watched)
 		return accept_message(cctx, SMFIP_NR_HDR);
-	if (++mctx->mctx_headers > MILTER_MAX_HEADERS)
-		return give_up_on_headers(ctx, cctx, mctx);
+	if (strcasecmp(name, MILTER_HEADER_NAME) == 0)
+		mctx->mctx_forged++;
+	if (++mctx->mctx_headers > MILTER_MAX_HEADERS)	/* counted, no longer kept */
+		return reply(cctx, SMFIP_NR_HDR, SMFIS_CONTINUE);
 	if (strcasecmp(name, "Message-ID") == 0)
 		keep_header(&mctx->mctx_message_id, value);
 	else if (strcasecmp(name, "Subject") == 0)
 		keep_header(&mctx->mctx_subject, value);
-	else if (strcasecmp(name, MILTER_HEADER_NAME) == 0)
-		mctx->mctx_forged++;
 	buffer(mctx, name, strlen(name));
 	buffer(mctx, ": ", 2);
 	buffer(mctx, value, strlen(value));
@@ -339,6 +319,8 @@ static sfsistat mlfi_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 
 	if (cctx == NULL || (mctx = cctx->cctx_msg) == NULL)
 		return SMFIS_CONTINUE;
+	if (mctx->mctx_headers > MILTER_MAX_HEADERS)
+		return cctx->cctx_can_skip ? SMFIS_SKIP : SMFIS_CONTINUE;
 	buffer(mctx, chunk, len);
 	if ((mctx->mctx_data.too_big || mctx->mctx_data.failed) && cctx->cctx_can_skip)
 		return SMFIS_SKIP;

@@ -188,6 +188,11 @@ static void detach(void)
 
 /* Reload ------------------------------------------------------------------ */
 
+static int same_text(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
 static void warn_restart_needed(const struct config *old, const struct config *new)
 {
 	if (strcmp(old->milter_socket, new->milter_socket) != 0)
@@ -199,6 +204,12 @@ static void warn_restart_needed(const struct config *old, const struct config *n
 		msg_warn("[ledger] changed: takes effect at restart");
 	if (strcmp(old->spool_dir, new->spool_dir) != 0)
 		msg_warn("[milter] spool_dir changed: takes effect at restart");
+	if (!same_text(old->milter_socket_group, new->milter_socket_group))
+		msg_warn("[milter] socket_group changed: takes effect at restart");
+	if (!same_text(old->ledger_url, new->ledger_url) || old->busy_timeout_ms != new->busy_timeout_ms)
+		msg_warn("[ledger] url or busy_timeout changed: takes effect at restart");
+	if (!same_text(old->log_to, new->log_to))
+		msg_warn("[log] to changed: takes effect at restart");
 }
 
 static void reload(const char *config_path, struct watch *watch)

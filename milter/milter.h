@@ -32,9 +32,9 @@
 #define MILTER_RCPTS_RECORDED	20	/* watched recipients kept per message */
 #define MILTER_QUEUE_ID_MAX	64	/* bytes of a queue id */
 #define MILTER_HEADER_NAME	"X-Mailcert"
-#define MILTER_MAX_HEADERS	1000	/* header fields read of a watched message:
-					 * CA mail has some tens; each costs a
-					 * milter round trip */
+#define MILTER_MAX_HEADERS	1000	/* header fields kept of a watched message
+					 * (CA mail has some tens); past them it is
+					 * delivered unparsed, the rest skipped */
 #define MILTER_MALLOC_ARENAS	2	/* glibc arenas for all threads */
 #define MILTER_WATCH_PERIOD_MS	1000	/* the watch thread looks this often */
 

@@ -20,7 +20,10 @@
  *	roles.
  *
  *	ledger_each_order() hands orders to fn one at a time, newest first,
- *	so a listing of a million orders takes constant memory.  A state
+ *	so a listing of a million orders takes constant memory; it reads
+ *	them LISTING_BATCH at a time, each batch a statement of its own, so
+ *	that no read holds the order book's lock for long (root's writes to
+ *	it wait for readers to finish).  A state
  *	filter of a closed state (installed, cancelled, superseded) reads
  *	the book's status index; any other state reads only the open orders
  *	(a partial index); a domain filter reads the reversed-name index of
@@ -31,12 +34,15 @@
  * LICENSE
  *	See the README of mailcert.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ledger_internal.h"
 #include "mymalloc.h"
+
+#define LISTING_BATCH	500	/* orders per statement of a listing */
 
 static const char *const state_names[] = {
 	[ORDER_AWAITING_APPROVAL] = "awaiting_approval",
@@ -140,6 +146,9 @@ struct each_view {
 	void   *ctx;
 	const struct order_filter *filter;
 	long long given;
+	long long last_id;		/* of the batch so far */
+	long long rows;			/* rows of the batch */
+	int     stopped;
 };
 
 static int call_with_view(void *ctx, struct db_stmt *st)
@@ -149,6 +158,8 @@ static int call_with_view(void *ctx, struct db_stmt *st)
 	int     stop;
 
 	view_from_row(st, &order);
+	each->last_id = order.id;
+	each->rows++;
 	if (!each->filter->any_state && order.state != each->filter->state) {
 		order_clear(&order);
 		return 0;
@@ -157,7 +168,8 @@ static int call_with_view(void *ctx, struct db_stmt *st)
 	order_clear(&order);
 	each->given++;
 	if (each->filter->limit > 0 && each->given >= each->filter->limit)
-		return 1;
+		stop = 1;
+	each->stopped = stop;
 	return stop;
 }
 
@@ -176,17 +188,33 @@ enum listing {
 	LIST_KINDS,
 };
 
-static const char *const listing_where[LIST_KINDS] = {
-	[LIST_ALL] = "ORDER BY o.id DESC",
-	[LIST_STATUS] = "WHERE o.status = $1 ORDER BY o.status, o.id DESC",
-	[LIST_OPEN] = "WHERE o.status = 'open' ORDER BY o.id DESC",
-	[LIST_DOMAIN] = "WHERE o.id IN (SELECT n.order_id FROM book.order_names n "
-	"WHERE n.rname = $1 OR (n.rname > $2 AND n.rname < $3)) ORDER BY o.id DESC",
-	[LIST_EXPIRING] = "WHERE o.status IN ('open', 'installed') AND o.id IN ("
-	"SELECT c.order_id FROM certificates c WHERE c.not_after < $1 AND c.id = "
-	"(SELECT max(c2.id) FROM certificates c2 WHERE c2.order_id = c.order_id)) "
-	"ORDER BY o.id DESC",
+/* Each reads one index, a batch at a time below the last id given ($N,
+ * the query's last parameter). */
+static const struct {
+	const char *where;
+	int     below;			/* the parameter of "o.id < $N" */
+	const char *order;
+}       listing_sql[LIST_KINDS] = {
+	[LIST_ALL] = {"o.id < $1", 1, "ORDER BY o.id DESC"},
+	[LIST_STATUS] = {"o.status = $1 AND o.id < $2", 2, "ORDER BY o.status, o.id DESC"},
+	[LIST_OPEN] = {"o.status = 'open' AND o.id < $1", 1, "ORDER BY o.id DESC"},
+	[LIST_DOMAIN] = {"o.id IN (SELECT n.order_id FROM book.order_names n "
+		"WHERE n.rname = $1 OR (n.rname > $2 AND n.rname < $3)) AND o.id < $4", 4,
+	"ORDER BY o.id DESC"},
+	[LIST_EXPIRING] = {"o.status IN ('open', 'installed') AND o.id IN ("
+		"SELECT c.order_id FROM certificates c WHERE c.not_after < $1 AND c.id = "
+		"(SELECT max(c2.id) FROM certificates c2 WHERE c2.order_id = c.order_id)) "
+	"AND o.id < $2", 2, "ORDER BY o.id DESC"},
 };
+
+static char *listing_text(enum listing kind)
+{
+	char    where[1024];
+
+	snprintf(where, sizeof(where), "WHERE %s %s LIMIT %d", listing_sql[kind].where,
+		 listing_sql[kind].order, LISTING_BATCH);
+	return view_sql(where);
+}
 
 static enum listing pick_listing(const struct order_filter *filter)
 {
@@ -231,19 +259,24 @@ int ledger_each_order(struct ledger *ledger, const struct order_filter *filter, 
 		      void *ctx)
 {
 	static char *sql[LIST_KINDS];
-	struct each_view each = {fn, ctx, filter, 0};
+	struct each_view each = {fn, ctx, filter, 0, LLONG_MAX, 0, 0};
 	enum listing kind = pick_listing(filter);
 	struct db_stmt *st;
-	int     rc;
 
 	if (intake_attached(ledger) < 0)
 		return -1;
 	if (sql[kind] == NULL)
-		sql[kind] = view_sql(listing_where[kind]);
-	if ((st = db_prepare(ledger->db, sql[kind])) != NULL)
-		bind_listing(st, kind, filter);
-	rc = ledger_each_row(ledger, st, call_with_view, &each, "listing orders");
-	return rc < 0 ? -1 : 0;
+		sql[kind] = listing_text(kind);
+	do {
+		each.rows = 0;
+		if ((st = db_prepare(ledger->db, sql[kind])) != NULL) {
+			bind_listing(st, kind, filter);
+			db_bind_int(st, listing_sql[kind].below, each.last_id);
+		}
+		if (ledger_each_row(ledger, st, call_with_view, &each, "listing orders") < 0)
+			return -1;
+	} while (!each.stopped && each.rows == LISTING_BATCH);
+	return 0;
 }
 
 /* Events and messages ------------------------------------------------------- */

@@ -64,6 +64,20 @@ if command -v systemd-analyze >/dev/null 2>&1; then
 	done
 fi
 
+# make install, as a package build would run it
+make -s install PREFIX=/usr DESTDIR="$T/root" >"$T/install.out" 2>&1
+check_eq "make install succeeds" "$?" "0"
+check_eq "the configuration is installed mode 0644 (the roles re-read it)" \
+	"$(stat -c %a "$T/root/etc/mailcert/mailcert.conf")" "644"
+check_contains "units name the installed programs" \
+	"$(cat "$T/root/lib/systemd/system/mailcert-milter.service")" "ExecStart=/usr/sbin/mailcert-milter -f"
+check_contains "and the installer's" "$(cat "$T/root/lib/systemd/system/mailcert-installer.service")" \
+	"ExecStart=/usr/bin/mailcert -c"
+version=$("$MAILCERT" --version | awk '{ print $2 }')
+for m in man1/mailcert.1 man5/mailcert.conf.5 man8/mailcert-milter.8; do
+	check_contains "man page $m carries the version" "$(head -1 "$T/root/usr/share/man/$m")" "mailcert $version"
+done
+check "the test verifier is never installed" test -z "$(find "$T/root" -name '*verifier*')"
 check "demo is valid sh" sh -n "$C/demo"
 check "instance.sh is valid sh" sh -n "$C/instance.sh"
 check "demo is executable" test -x "$C/demo"
