@@ -21,11 +21,11 @@ UNITDIR	?= /lib/systemd/system
 
 CC	?= cc
 VERSION	= 0.3.0
-PKGS	= gmime-3.0 openssl libpcre2-8 sqlite3 libarchive inih jansson libcurl
+PKGS	= gmime-3.0 openssl libpcre2-8 sqlite3 libarchive inih jansson libcurl libmicrohttpd libcrypt
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN	= -Wall -Wextra -Werror -Wno-unused-parameter
-INCS	= -Ilib -Istore -Iparser -Icert -Iprofile -Iintake -Iinstaller -Iapprover -Ibuild/gen
+INCS	= -Ilib -Istore -Iparser -Icert -Iprofile -Iintake -Iinstaller -Iapprover -Iweb -Ibuild/gen
 CFLAGS	?= -O2 -g
 ALL_CFLAGS = -std=gnu11 $(CFLAGS) $(WARN) $(INCS) $(PKG_CFLAGS) -DSYSCONFDIR='"$(SYSCONFDIR)"' \
 	-DMAILCERT_VERSION='"$(VERSION)"'
@@ -35,7 +35,7 @@ SAN	= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover
 B	= build
 GEN_SRCS = $(B)/gen/profiles_builtin.c
 CORE_SRCS = $(wildcard lib/*.c store/*.c parser/*.c cert/*.c profile/*.c intake/*.c \
-	installer/*.c approver/*.c)
+	installer/*.c approver/*.c web/*.c)
 MILTER_SRCS = $(wildcard milter/*.c)
 CLI_SRCS = $(wildcard cli/*.c)
 UNIT_SRCS = $(wildcard tests/unit/test_*.c)

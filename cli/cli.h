@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "ledger.h"
+#include "ledger_json.h"
 
 /* Exit codes: 0 fine, 1 the thing asked for failed, 2 usage. */
 #define EXIT_USAGE	2
@@ -21,6 +22,7 @@ enum cli_role {
 	CLI_BOOK,			/* root's: the order book read-write */
 	CLI_READER,			/* as [milter] user: both read-only */
 	CLI_INTAKE,			/* as [milter] user: the intake's ledger */
+	CLI_WEB,			/* as [web] user: both read-only */
 	CLI_APPROVER,			/* as [approve] user: the intake's ledger */
 };
 
@@ -99,11 +101,6 @@ int cmd_fetch(struct cli *cli, int argc, char **argv);
 int cmd_serve(struct cli *cli, int argc, char **argv);
 int cmd_ledger_copy(struct cli *cli, int argc, char **argv);
 
-/* JSON forms of ledger records (json_out.c). */
-json_t *order_to_json(const struct order *order);
-json_t *event_to_json(const struct event *event);
-json_t *message_to_json(const struct message_record *msg);
-json_t *approval_to_json(const struct approval *a);
-json_t *json_time(long long when);
+
 
 #endif

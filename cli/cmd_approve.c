@@ -33,11 +33,6 @@
 #include "msg.h"
 #include "parser.h"
 
-static const char *const waiting_states[] = {
-	"pending", "notified", "approving", "manual", "unconfirmed", "unconfirmed_notified",
-	"unconfirmed_untold",
-	"failed", NULL,
-};
 
 static void print_waiting(const struct approval *a, const struct order *o)
 {
@@ -53,25 +48,6 @@ static void print_waiting(const struct approval *a, const struct order *o)
 	}
 	if (a->last_error)
 		cli_printf("       last error: %s\n", a->last_error);
-}
-
-/* waiting_to_json - the approval, and the order it waits for */
-
-static json_t *waiting_to_json(const struct approval *a, const struct order *o)
-{
-	json_t *j = approval_to_json(a);
-
-	/* An unconfirmed approval may be a stranger's order of our domain:
-	 * its number is shown, never its link or its code. */
-	if (strncmp(a->action_state, "unconfirmed", 11) == 0) {
-		json_object_set_new(j, "link", json_null());
-		json_object_set_new(j, "code", json_null());
-	}
-
-	json_object_set_new(j, "order", json_pack("{s:I, s:s, s:s, s:s?, s:s}", "id", (json_int_t) o->id,
-						  "domain", o->domain, "ca", o->ca, "ca_order",
-						  o->ca_order, "state", order_state_name(o->state)));
-	return j;
 }
 
 int cmd_approvals(struct cli *cli, int argc, char **argv)
@@ -100,7 +76,7 @@ int cmd_approvals(struct cli *cli, int argc, char **argv)
 		return cli_usage_error(cli, "unexpected argument \"%s\"", argv[optind]);
 	if (cli_open_ledger(cli) < 0)
 		return 1;
-	if (intake_list_approvals(cli->ledger, waiting_states, LLONG_MAX, 0, &list, &count) < 0)
+	if (intake_list_approvals(cli->ledger, approval_waiting_states, LLONG_MAX, 0, &list, &count) < 0)
 		return cli_error("%s", ledger_error(cli->ledger));
 	if (json)
 		array = json_array();
@@ -115,7 +91,7 @@ int cmd_approvals(struct cli *cli, int argc, char **argv)
 		if (order.status == BOOK_OPEN && (order.state == ORDER_AWAITING_APPROVAL
 						  || order.state == ORDER_APPROVAL_RECEIVED)) {
 			if (array)
-				json_array_append_new(array, waiting_to_json(&list[i], &order));
+				json_array_append_new(array, waiting_approval_to_json(&list[i], &order));
 			else
 				print_waiting(&list[i], &order);
 		}

@@ -173,89 +173,6 @@ int cmd_orders(struct cli *cli, int argc, char **argv)
 
 /* show ------------------------------------------------------------------ */
 
-struct order_details {
-	struct order order;
-	struct approval approval;
-	int     has_approval;
-	struct cert_record cert;
-	int     has_cert;
-	struct install_job job;
-	int     has_job;
-};
-
-static int found(int rc, int *flag)
-{
-	*flag = rc == 0;
-	return rc < 0 ? -1 : 0;
-}
-
-static int load_details(struct ledger *ledger, long long id, struct order_details *d)
-{
-	int     rc;
-
-	memset(d, 0, sizeof(*d));
-	if ((rc = ledger_get_order(ledger, id, &d->order)) != 0)
-		return rc;
-	if (found(intake_latest_approval(ledger, id, &d->approval), &d->has_approval) < 0
-	    || found(intake_latest_certificate(ledger, id, &d->cert), &d->has_cert) < 0
-	    || found(book_install_latest(ledger, id, &d->job), &d->has_job) < 0)
-		return -1;
-	return 0;
-}
-
-static void free_details(struct order_details *d)
-{
-	order_clear(&d->order);
-	approval_clear(&d->approval);
-	cert_record_clear(&d->cert);
-	install_job_clear(&d->job);
-}
-
-static int add_event_json(void *ctx, const struct event *e)
-{
-	json_array_append_new(ctx, event_to_json(e));
-	return 0;
-}
-
-static json_t *details_to_json(struct ledger *ledger, const struct order_details *d)
-{
-	json_t *obj = order_to_json(&d->order);
-	json_t *events = json_array();
-	json_t *part;
-	json_t *names;
-	size_t  i;
-
-	json_object_set_new(obj, "approval", d->has_approval ? approval_to_json(&d->approval) : json_null());
-	part = json_null();
-	if (d->has_cert) {
-		names = json_array();
-		for (i = 0; i < d->cert.names.count; i++)
-			json_array_append_new(names, json_text(d->cert.names.items[i]));
-		part = json_object();
-		json_object_set_new(part, "sha256", json_text(d->cert.sha256));
-		json_object_set_new(part, "subject", json_text(d->cert.subject));
-		json_object_set_new(part, "issuer", json_text(d->cert.issuer));
-		json_object_set_new(part, "names", names);
-		json_object_set_new(part, "not_before", json_time(d->cert.not_before));
-		json_object_set_new(part, "not_after", json_time(d->cert.not_after));
-	}
-	json_object_set_new(obj, "certificate", part);
-	part = json_null();
-	if (d->has_job) {
-		part = json_object();
-		json_object_set_new(part, "id", json_integer(d->job.id));
-		json_object_set_new(part, "state", json_string(install_state_name(d->job.state)));
-		json_object_set_new(part, "sha256", json_text(d->job.cert_sha256));
-		json_object_set_new(part, "attempts", json_integer(d->job.attempts));
-		json_object_set_new(part, "next_try", json_time(d->job.next_try));
-		json_object_set_new(part, "last_error", json_text(d->job.last_error));
-	}
-	json_object_set_new(obj, "install_job", part);
-	ledger_each_event(ledger, d->order.id, 0, add_event_json, events);
-	json_object_set_new(obj, "events", events);
-	return obj;
-}
-
 static int print_event_line(void *ctx, const struct event *e)
 {
 	int     with_order = *(int *) ctx;
@@ -337,18 +254,24 @@ int cmd_show(struct cli *cli, int argc, char **argv)
 		return cli_usage_error(cli, "\"%s\" is not an order id", argv[optind]);
 	if (cli_open_ledger(cli) < 0)
 		return 1;
-	rc = load_details(cli->ledger, id, &details);
-	if (rc == LEDGER_NOT_FOUND)
+	rc = order_details_load(cli->ledger, id, &details);
+	if (rc == LEDGER_NOT_FOUND) {
+		order_details_free(&details);
 		return cli_error("no order %lld", id);
+	}
 	if (rc < 0) {
-		free_details(&details);
+		order_details_free(&details);
 		return cli_error("cannot read order %lld: %s", id, ledger_error(cli->ledger));
 	}
-	if (opts.json)
-		rc = cli_print_json(details_to_json(cli->ledger, &details));
+	if (opts.json) {
+		json_t *j = order_details_json(cli->ledger, &details);
+
+		rc = j ? cli_print_json(j) : cli_error("cannot read order %lld: %s", id,
+							 ledger_error(cli->ledger));
+	}
 	else
 		print_details(cli->ledger, &details);
-	free_details(&details);
+	order_details_free(&details);
 	return rc;
 }
 

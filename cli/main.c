@@ -85,6 +85,8 @@ static const struct cli_command cli_commands[] = {
 	"take one message from standard input (a pipe transport, procmail, sieve)"},
 	{"check-config", NULL, cmd_check_config, CLI_NONE, "check-config [--file-only]",
 	"check the configuration, the programs and directories it names"},
+	{"serve", NULL, cmd_serve, CLI_WEB, "serve",
+	"the read-only web view and /metrics on [web] listen (as [web] user)"},
 	{"parse", NULL, cmd_parse, CLI_NONE, "parse FILE.eml [--json]",
 	"what mailcert would make of one message; changes nothing"},
 	{NULL, NULL, NULL, CLI_NONE, NULL, NULL},
@@ -173,6 +175,8 @@ static int become_role_user(struct cli *cli)
 		user = cli->cfg->milter_user;
 	else if (cli->role == CLI_APPROVER)
 		user = cli->cfg->approve_user;
+	else if (cli->role == CLI_WEB)
+		user = cli->cfg->web_user;
 	if (user == NULL)
 		return 0;
 	if (geteuid() != 0) {
@@ -202,7 +206,7 @@ int cli_open_ledger(struct cli *cli)
 	where.url = cli->cfg->ledger_url;
 	where.busy_timeout_ms = cli->cfg->busy_timeout_ms;
 	role = cli->role == CLI_BOOK ? LEDGER_ROLE_BOOK
-	    : cli->role == CLI_READER ? LEDGER_ROLE_READER : LEDGER_ROLE_INTAKE;
+	    : cli->role == CLI_READER || cli->role == CLI_WEB ? LEDGER_ROLE_READER : LEDGER_ROLE_INTAKE;
 	if (ledger_open(&where, role, &cli->ledger, &err) < 0) {
 		cli_error("%s", sb_str(&err));
 		sb_free(&err);

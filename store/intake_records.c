@@ -219,6 +219,12 @@ int intake_update_approval(struct ledger *ledger, const struct approval *a)
 	return ledger_write_end(ledger, rc);
 }
 
+/* The approvals a person may still have to act on. */
+const char *const approval_waiting_states[] = {
+	"pending", "notified", "approving", "manual", "unconfirmed", "unconfirmed_notified",
+	"unconfirmed_untold", "failed", NULL,
+};
+
 int intake_list_approvals(struct ledger *ledger, const char *const *states, long long now,
 			  size_t max, struct approval **approvals, size_t *count)
 {

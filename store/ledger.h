@@ -198,6 +198,8 @@ struct order_filter {
 	const char *domain;		/* the name or a parent of one of its names */
 	long long expiring_before;	/* latest certificate expires before, 0: any */
 	long long limit;		/* 0: all */
+	long long before_id;		/* only orders with a smaller id, 0: any
+					 * (to read a listing a piece at a time) */
 };
 
 typedef int (*order_fn) (void *ctx, const struct order *order);
@@ -313,6 +315,7 @@ int intake_latest_approval(struct ledger *ledger, long long order_id, struct app
 int intake_update_approval(struct ledger *ledger, const struct approval *approval);
 /* Approvals whose action_state is one of states (NULL-terminated) and
  * whose next_try <= now, oldest first, at most max. */
+extern const char *const approval_waiting_states[];	/* that may need a person */
 int intake_list_approvals(struct ledger *ledger, const char *const *states, long long now,
 			  size_t max, struct approval **approvals, size_t *count);
 void approval_clear(struct approval *approval);

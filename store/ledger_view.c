@@ -259,7 +259,8 @@ int ledger_each_order(struct ledger *ledger, const struct order_filter *filter, 
 		      void *ctx)
 {
 	static char *sql[LIST_KINDS];
-	struct each_view each = {fn, ctx, filter, 0, LLONG_MAX, 0, 0};
+	struct each_view each = {fn, ctx, filter, 0, filter->before_id > 0 ? filter->before_id : LLONG_MAX,
+		0, 0};
 	enum listing kind = pick_listing(filter);
 	struct db_stmt *st;
 
@@ -422,6 +423,8 @@ int ledger_count_by(struct ledger *ledger, const char *what, struct strlist *nam
 	} else if (strcmp(what, "install") == 0) {
 		st = db_prepare(ledger->db, "SELECT state, count(*) FROM book.installs GROUP BY state "
 				"ORDER BY state");
+	} else if (strcmp(what, "install_attempts") == 0) {
+		st = db_prepare(ledger->db, "SELECT 'attempts', coalesce(sum(attempts), 0) FROM book.installs");
 	} else if (strcmp(what, "approval") == 0) {
 		st = db_prepare(ledger->db, "SELECT action_state, count(*) FROM approvals "
 				"GROUP BY action_state ORDER BY action_state");

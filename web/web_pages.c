@@ -28,6 +28,7 @@
  * LICENSE
  *	See the README of mailcert.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +50,7 @@ static const char style_css[] =
 	"main{padding:1em;max-width:72em}"
 	"table{border-collapse:collapse;width:100%;background:#fff}"
 	"th,td{text-align:left;padding:.35em .5em;border-bottom:1px solid #ddd;vertical-align:top}"
-	"th{background:#eef2f6}"
+	"th{background:#eef2f6}td:first-child{white-space:nowrap}"
 	"code{font:13px ui-monospace,monospace;word-break:break-all}"
 	".state{font-weight:600}.warn{background:#fff4e5;border-left:4px solid #f0a020;padding:.6em}"
 	".bad{color:#b00020}.ok{color:#1b7f3b}.muted{color:#666}"

@@ -48,7 +48,7 @@
 #define WEB_REALM	"mailcert"
 #define WEB_BACKLOG	64
 #define WEB_CSP	"default-src 'none'; style-src 'self'; img-src 'self'; " \
-		"frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+		"frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
 /* The server, as the request handler sees it. */
 struct web_server {
@@ -269,6 +269,8 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct web_reply 
 	if (reply->fill) {
 		s = xcalloc(1, sizeof(*s));
 		s->reply = *reply;
+		s->pending = reply->body;	/* what the page wrote first */
+		memset(&s->reply.body, 0, sizeof(s->reply.body));
 		r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, stream_read, s,
 						      stream_free);
 	} else {

@@ -1,0 +1,228 @@
+/*
+ * NAME
+ *	ledger_json - the JSON of ledger records: --json and the web view's /api/
+ * SYNOPSIS
+ *	#include "ledger_json.h"
+ *
+ *	json_t *order_to_json(const struct order *order)
+ *	json_t *event_to_json(const struct event *event)
+ *	json_t *message_to_json(const struct message_record *msg)
+ *	json_t *approval_to_json(const struct approval *a)
+ *	json_t *waiting_approval_to_json(const struct approval *a,
+ *					 const struct order *o)
+ *	int order_details_load(struct ledger *ledger, long long id,
+ *			       struct order_details *d)
+ *	json_t *order_details_json(struct ledger *ledger,
+ *				   const struct order_details *d)
+ *	void order_details_free(struct order_details *d)
+ *	json_t *json_time(long long when)
+ * DESCRIPTION
+ *	One form of each record for every reader, so that "mailcert show
+ *	--json" and /api/order/ID say the same.  Every string goes through
+ *	json_text(): what came from a mail is made valid UTF-8 and JSON
+ *	escapes its control characters.  Times are ISO 8601 UTC strings,
+ *	null for none.
+ *
+ *	waiting_approval_to_json() is an approval that waits for a person,
+ *	with its order; an unconfirmed one (an order without a CA order
+ *	number) shows its number, never its link or code: it may be a
+ *	stranger's order of the same domain.
+ *
+ *	order_details_load() reads one order with its latest approval,
+ *	certificate and install job (0, LEDGER_NOT_FOUND or -1; free it
+ *	either way); order_details_json() is that with its events, NULL
+ *	when the ledger failed.
+ * LICENSE
+ *	See the README of mailcert.
+ */
+#include <string.h>
+#include <time.h>
+
+#include "json_text.h"
+#include "ledger_json.h"
+
+json_t *json_time(long long when)
+{
+	char    buf[32];
+	time_t  t = (time_t) when;
+	struct tm tm;
+
+	if (when == 0 || gmtime_r(&t, &tm) == NULL)
+		return json_null();
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return json_string(buf);
+}
+
+json_t *order_to_json(const struct order *order)
+{
+	json_t *obj = json_object();
+	json_t *names = json_array();
+	size_t  i;
+
+	for (i = 0; i < order->alt_names.count; i++)
+		json_array_append_new(names, json_text(order->alt_names.items[i]));
+	json_object_set_new(obj, "id", json_integer(order->id));
+	json_object_set_new(obj, "domain", json_text(order->domain));
+	json_object_set_new(obj, "alt_names", names);
+	json_object_set_new(obj, "ca", json_text(order->ca));
+	json_object_set_new(obj, "ca_order", json_text(order->ca_order));
+	json_object_set_new(obj, "approver", json_text(order->approver));
+	json_object_set_new(obj, "state", json_string(order_state_name(order->state)));
+	json_object_set_new(obj, "status", json_string(book_status_name(order->status)));
+	json_object_set_new(obj, "target", json_text(order->target));
+	json_object_set_new(obj, "contact", json_text(order->contact));
+	json_object_set_new(obj, "key_sha256", json_text(order->key_sha256));
+	json_object_set_new(obj, "key_origin", json_text(order->key_origin));
+	json_object_set_new(obj, "approve_mode", json_text(order->approve_mode));
+	json_object_set_new(obj, "predecessor", order->predecessor ? json_integer(order->predecessor)
+			    : json_null());
+	json_object_set_new(obj, "successor", order->successor ? json_integer(order->successor)
+			    : json_null());
+	json_object_set_new(obj, "closed_reason", json_text(order->closed_reason));
+	json_object_set_new(obj, "expires_at", json_time(order->expires_at));
+	json_object_set_new(obj, "created_at", json_time(order->created_at));
+	json_object_set_new(obj, "updated_at", json_time(order->updated_at));
+	return obj;
+}
+
+json_t *event_to_json(const struct event *event)
+{
+	json_t *obj = json_object();
+
+	json_object_set_new(obj, "id", json_integer(event->id));
+	json_object_set_new(obj, "order_id", event->order_id ? json_integer(event->order_id) : json_null());
+	json_object_set_new(obj, "at", json_time(event->at));
+	json_object_set_new(obj, "kind", json_text(event->kind));
+	json_object_set_new(obj, "detail", json_text(event->detail));
+	json_object_set_new(obj, "by", json_string(event->from_book ? "root" : "intake"));
+	return obj;
+}
+
+json_t *message_to_json(const struct message_record *m)
+{
+	json_t *obj = json_object();
+
+	json_object_set_new(obj, "id", json_integer(m->id));
+	json_object_set_new(obj, "message_id", json_text(m->message_id));
+	json_object_set_new(obj, "queue_id", json_text(m->queue_id));
+	json_object_set_new(obj, "from", json_text(m->mail_from));
+	json_object_set_new(obj, "to", json_text(m->rcpt_to));
+	json_object_set_new(obj, "subject", json_text(m->subject));
+	json_object_set_new(obj, "verdict", json_text(m->verdict));
+	json_object_set_new(obj, "reason", json_text(m->reason));
+	json_object_set_new(obj, "order_id", m->order_id ? json_integer(m->order_id) : json_null());
+	json_object_set_new(obj, "received_at", json_time(m->received_at));
+	return obj;
+}
+
+json_t *approval_to_json(const struct approval *a)
+{
+	json_t *obj = json_object();
+
+	json_object_set_new(obj, "id", json_integer(a->id));
+	json_object_set_new(obj, "order_id", json_integer(a->order_id));
+	json_object_set_new(obj, "link", json_text(a->link));
+	json_object_set_new(obj, "code", json_text(a->code));
+	json_object_set_new(obj, "ca_order", json_text(a->ca_order));
+	json_object_set_new(obj, "domain", json_text(a->domain));
+	json_object_set_new(obj, "authenticated", json_boolean(a->authenticated));
+	json_object_set_new(obj, "action_state", json_text(a->action_state));
+	json_object_set_new(obj, "attempts", json_integer(a->attempts));
+	json_object_set_new(obj, "last_error", json_text(a->last_error));
+	json_object_set_new(obj, "received_at", json_time(a->received_at));
+	return obj;
+}
+
+json_t *waiting_approval_to_json(const struct approval *a, const struct order *o)
+{
+	json_t *j = approval_to_json(a);
+
+	if (strncmp(a->action_state, "unconfirmed", 11) == 0) {
+		json_object_set_new(j, "link", json_null());
+		json_object_set_new(j, "code", json_null());
+	}
+	json_object_set_new(j, "order", json_pack("{s:I, s:s, s:s, s:s?, s:s}", "id", (json_int_t) o->id,
+						  "domain", o->domain, "ca", o->ca, "ca_order",
+						  o->ca_order, "state", order_state_name(o->state)));
+	return j;
+}
+
+static int found(int rc, int *flag)
+{
+	*flag = rc == 0;
+	return rc < 0 ? -1 : 0;
+}
+
+int order_details_load(struct ledger *ledger, long long id, struct order_details *d)
+{
+	int     rc;
+
+	memset(d, 0, sizeof(*d));
+	if ((rc = ledger_get_order(ledger, id, &d->order)) != 0)
+		return rc;
+	if (found(intake_latest_approval(ledger, id, &d->approval), &d->has_approval) < 0
+	    || found(intake_latest_certificate(ledger, id, &d->cert), &d->has_cert) < 0
+	    || found(book_install_latest(ledger, id, &d->job), &d->has_job) < 0)
+		return -1;
+	return 0;
+}
+
+void order_details_free(struct order_details *d)
+{
+	order_clear(&d->order);
+	approval_clear(&d->approval);
+	cert_record_clear(&d->cert);
+	install_job_clear(&d->job);
+}
+
+static int add_event_json(void *ctx, const struct event *e)
+{
+	json_array_append_new(ctx, event_to_json(e));
+	return 0;
+}
+
+static json_t *cert_to_json(const struct cert_record *c)
+{
+	json_t *part = json_object();
+	json_t *names = json_array();
+
+	for (size_t i = 0; i < c->names.count; i++)
+		json_array_append_new(names, json_text(c->names.items[i]));
+	json_object_set_new(part, "sha256", json_text(c->sha256));
+	json_object_set_new(part, "subject", json_text(c->subject));
+	json_object_set_new(part, "issuer", json_text(c->issuer));
+	json_object_set_new(part, "names", names);
+	json_object_set_new(part, "not_before", json_time(c->not_before));
+	json_object_set_new(part, "not_after", json_time(c->not_after));
+	return part;
+}
+
+static json_t *job_to_json(const struct install_job *job)
+{
+	json_t *part = json_object();
+
+	json_object_set_new(part, "id", json_integer(job->id));
+	json_object_set_new(part, "state", json_string(install_state_name(job->state)));
+	json_object_set_new(part, "sha256", json_text(job->cert_sha256));
+	json_object_set_new(part, "attempts", json_integer(job->attempts));
+	json_object_set_new(part, "next_try", json_time(job->next_try));
+	json_object_set_new(part, "last_error", json_text(job->last_error));
+	return part;
+}
+
+json_t *order_details_json(struct ledger *ledger, const struct order_details *d)
+{
+	json_t *obj = order_to_json(&d->order);
+	json_t *events = json_array();
+
+	json_object_set_new(obj, "approval", d->has_approval ? approval_to_json(&d->approval) : json_null());
+	json_object_set_new(obj, "certificate", d->has_cert ? cert_to_json(&d->cert) : json_null());
+	json_object_set_new(obj, "install_job", d->has_job ? job_to_json(&d->job) : json_null());
+	if (ledger_each_event(ledger, d->order.id, 0, add_event_json, events) < 0) {
+		json_decref(events);
+		json_decref(obj);
+		return NULL;
+	}
+	json_object_set_new(obj, "events", events);
+	return obj;
+}

@@ -1,0 +1,34 @@
+/*
+ * ledger_json.h - the JSON forms of ledger records (ledger_json.c).
+ */
+#ifndef MAILCERT_LEDGER_JSON_H
+#define MAILCERT_LEDGER_JSON_H
+
+#include <jansson.h>
+
+#include "ledger.h"
+
+json_t *order_to_json(const struct order *order);
+json_t *event_to_json(const struct event *event);
+json_t *message_to_json(const struct message_record *msg);
+json_t *approval_to_json(const struct approval *a);
+json_t *waiting_approval_to_json(const struct approval *a, const struct order *o);
+/* One order and what belongs to it. */
+struct order_details {
+	struct order order;
+	struct approval approval;
+	int     has_approval;
+	struct cert_record cert;
+	int     has_cert;
+	struct install_job job;
+	int     has_job;
+};
+
+/* 0, LEDGER_NOT_FOUND or -1; order_details_free() it either way. */
+int order_details_load(struct ledger *ledger, long long id, struct order_details *d);
+/* With its events; NULL when the ledger failed. */
+json_t *order_details_json(struct ledger *ledger, const struct order_details *d);
+void order_details_free(struct order_details *d);
+json_t *json_time(long long when);
+
+#endif
