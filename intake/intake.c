@@ -33,8 +33,9 @@
  *
  *	certificate: see intake_cert.c.
  *
- *	Mail that no CA profile knows is not recorded at all: the approver
- *	mailboxes get spam, and it is not the ledger's business.
+ *	Mail that no CA profile knows is not recorded at all (no lock taken,
+ *	no transaction): the approver mailboxes get spam, and it is not the
+ *	ledger's business.
  *
  *	The ledger lock is taken for the reads of matching and one short
  *	write transaction; a certificate's chain is verified between the
@@ -433,10 +434,6 @@ static int record_other(struct intake_run *run)
 	struct strbuf reasons = STRBUF_INIT;
 	int     rc;
 
-	if (run->verdict->ca == NULL) {
-		intake_what(run, "not CA mail");
-		return 0;			/* spam to admin@ is not the ledger's */
-	}
 	intake_reasons_text(run->verdict, &reasons);
 	intake_what(run, "CA mail, nothing to act on");
 	rc = intake_insert_message(run, 0, reasons.len ? sb_str(&reasons) : "not understood");
@@ -537,7 +534,10 @@ int intake_record(struct intake *in, const struct config *cfg, X509_STORE *ancho
 	int     rc;
 
 	run_init(&run, in, cfg, anchors, mail, verdict, res);
-	if (verdict && verdict->kind == VERDICT_CERTIFICATE) {
+	if (verdict && verdict->kind == VERDICT_NONE && verdict->ca == NULL) {
+		intake_what(&run, "not CA mail");	/* no lock, no transaction */
+		rc = 0;
+	} else if (verdict && verdict->kind == VERDICT_CERTIFICATE) {
 		rc = intake_record_certificate(&run);
 	} else {
 		pthread_mutex_lock(&in->lock);
