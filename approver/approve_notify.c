@@ -201,7 +201,7 @@ static int send_composed(compose_fn compose, const struct order *order,
 		if (mail_compose(&m, &whole, why) < 0)
 			rc = APPROVE_REFUSED;	/* an unsafe value: never sendable */
 		else
-			rc = mail_send(cfg->notify_sendmail, &m, cfg->approve_timeout, why) == 0
+			rc = mail_send(config_mail_route(cfg), &m, cfg->approve_timeout, why) == 0
 			    ? APPROVE_DONE : APPROVE_RETRY;
 	}
 	sb_free(&subject);
@@ -234,7 +234,7 @@ int approve_notify_operator(const struct config *cfg, const char *subject, const
 	m.to = cfg->notify_operator;
 	m.subject = subject;
 	m.body = body;
-	if ((rc = mail_send(cfg->notify_sendmail, &m, cfg->approve_timeout, &why)) < 0)
+	if ((rc = mail_send(config_mail_route(cfg), &m, cfg->approve_timeout, &why)) < 0)
 		msg_warn("the operator was not told: %s", sb_str(&why));
 	sb_free(&why);
 	return rc;

@@ -274,7 +274,12 @@ int cmd_check_config(struct cli *cli, int argc, char **argv)
 	if (access(cli->cfg->trust_store, R_OK) != 0)
 		problem(&c, "[ca] trust_store %s: cannot read it: %s%s", cli->cfg->trust_store,
 			strerror(errno), "");
-	check_program(&c, "[notify]", "sendmail", cli->cfg->notify_sendmail);
+	if (cli->cfg->notify_smtp == NULL)
+		check_program(&c, "[notify]", "sendmail", cli->cfg->notify_sendmail);
+	else if (strncmp(cli->cfg->notify_smtp, "smtp://", 7) != 0
+		 && strncmp(cli->cfg->notify_smtp, "smtps://", 8) != 0)
+		problem(&c, "[notify] smtp %s: not an smtp:// or smtps:// URL%s%s", cli->cfg->notify_smtp,
+			"", "");
 	check_targets(&c);
 	check_milter_user(&c);
 	check_role_user(&c, "[approve] user", cli->cfg->approve_user, &pw);

@@ -231,7 +231,7 @@ static int send_reminder(struct remind *r, const struct expiry_item *item, const
 	m.to = item->contact;
 	m.subject = subject.data;
 	m.body = body.data;
-	rc = mail_send(r->cfg->notify_sendmail, &m, r->cfg->command_timeout, &why);
+	rc = mail_send(config_mail_route(r->cfg), &m, r->cfg->command_timeout, &why);
 	if (rc < 0)
 		msg_warn("expiry reminder for %s (%s) not sent: %s", item->sha256, item->source,
 			 sb_str(&why));

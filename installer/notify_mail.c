@@ -91,7 +91,7 @@ int install_notify(const struct order *order, const struct install_outcome *out,
 	m.to = order->contact;
 	m.subject = subject.data;
 	m.body = body.data;
-	rc = mail_send(cfg->notify_sendmail, &m, cfg->command_timeout, why);
+	rc = mail_send(config_mail_route(cfg), &m, cfg->command_timeout, why);
 	sb_free(&body);
 	sb_free(&subject);
 	return rc;
@@ -114,7 +114,7 @@ int notify_operator_once(struct ledger *ledger, const struct config *cfg, const 
 	m.to = cfg->notify_operator;
 	m.subject = subject;
 	m.body = body;
-	if ((rc = mail_send(cfg->notify_sendmail, &m, cfg->command_timeout, &why)) < 0)
+	if ((rc = mail_send(config_mail_route(cfg), &m, cfg->command_timeout, &why)) < 0)
 		msg_warn("%s %s: the operator was not told: %s", kind, ref, sb_str(&why));
 	else
 		msg_info("%s %s: the operator (%s) was told", kind, ref, cfg->notify_operator);

@@ -4,6 +4,7 @@
  * SYNOPSIS
  *	int config_load(const char *path, struct config **out, struct strbuf *err)
  *	struct config *config_defaults(void)
+ *	const char *config_mail_route(const struct config *cfg)
  *	const struct target_config *config_find_target(cfg, name)
  *	const struct imap_config *config_find_imap(cfg, name)
  *	size_t config_warn_days(cfg, int *days, size_t max)
@@ -96,6 +97,7 @@ static const struct config_key config_keys[] = {
 	{"ca", "trust_store", CT_PATH, "/etc/ssl/certs/ca-certificates.crt", CFG(trust_store)},
 	{"ca", "profiles", CT_PATH, NULL, CFG(profiles_dir)},
 	{"notify", "sendmail", CT_PATH, "/usr/sbin/sendmail", CFG(notify_sendmail)},
+	{"notify", "smtp", CT_URL, NULL, CFG(notify_smtp)},
 	{"notify", "from", CT_STRING, "mailcert", CFG(notify_from)},
 	{"notify", "operator", CT_ADDRESS, NULL, CFG(notify_operator)},
 	{"approve", "user", CT_STRING, "mailcert-approver", CFG(approve_user)},
@@ -637,6 +639,11 @@ static void free_fields(const struct config_key *table, void *base)
 			break;
 		}
 	}
+}
+
+const char *config_mail_route(const struct config *cfg)
+{
+	return cfg->notify_smtp ? cfg->notify_smtp : cfg->notify_sendmail;
 }
 
 struct config *config_defaults(void)

@@ -78,6 +78,7 @@ struct config {
 
 	/* [notify] */
 	char   *notify_sendmail;
+	char   *notify_smtp;		/* smtp://HOST[:PORT]: used instead of sendmail */
 	char   *notify_from;
 	char   *notify_operator;	/* failures, targets without an order */
 
@@ -134,5 +135,8 @@ size_t config_warn_days(const struct config *cfg, int *days, size_t max);
 /* Split a command line on white space into an argument vector; "..." and
  * '...' group words.  No shell is involved.  Returns -1 on bad quoting. */
 int config_split_command(const char *line, struct strlist *argv);
+
+/* Where mail goes: [notify] smtp when set, else [notify] sendmail. */
+const char *config_mail_route(const struct config *cfg);
 
 #endif

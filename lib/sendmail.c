@@ -7,7 +7,7 @@
  *	int mail_header_value_ok(const char *value)
  *	int mail_compose(const struct mail_out *m, struct strbuf *mail,
  *			 struct strbuf *why)
- *	int mail_send(const char *program, const struct mail_out *m,
+ *	int mail_send(const char *route, const struct mail_out *m,
  *		      int timeout, struct strbuf *why)
  * DESCRIPTION
  *	Every mail mailcert writes (an approval to act on, a confirmation,
@@ -22,9 +22,13 @@
  *	may be longer than MAIL_BODY_LINE_MAX or hold a CR.  Any failure
  *	writes nothing.
  *
- *	mail_send() hands the message to "PROGRAM -t -i" (recipients from
- *	the header; a line "." does not end the message) through
- *	run_command() (a clean environment, a timeout, no shell).
+ *	mail_send() hands the message to ROUTE: a program run as "ROUTE -t
+ *	-i" (recipients from the header; a line "." does not end the
+ *	message) through run_command() (a clean environment, a timeout, no
+ *	shell), or, for an smtp:// or smtps:// URL, that SMTP server through
+ *	libcurl, envelope from From and to To: what a daemon whose systemd
+ *	unit forbids new privileges uses, since Postfix's sendmail needs the
+ *	setgid postdrop.
  * LICENSE
  *	See the README of mailcert.
  */
@@ -33,6 +37,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <curl/curl.h>
 
 #include "run_command.h"
 #include "sendmail.h"
@@ -137,26 +143,96 @@ int mail_compose(const struct mail_out *m, struct strbuf *mail, struct strbuf *w
 	return 0;
 }
 
-int mail_send(const char *program, const struct mail_out *m, int timeout, struct strbuf *why)
+/* One SMTP upload: the message with CRLF line ends. */
+struct upload {
+	const char *data;
+	size_t  len;
+	size_t  at;
+};
+
+static size_t upload_read(char *buf, size_t size, size_t n, void *ctx)
 {
-	struct strbuf mail = STRBUF_INIT;
+	struct upload *u = ctx;
+	size_t  max = size * n;
+	size_t  got = u->len - u->at;
+
+	if (got > max)
+		got = max;
+	memcpy(buf, u->data + u->at, got);
+	u->at += got;
+	return got;
+}
+
+static void crlf(const struct strbuf *in, struct strbuf *out)
+{
+	for (size_t i = 0; i < in->len; i++) {
+		if (in->data[i] == '\n' && (i == 0 || in->data[i - 1] != '\r'))
+			sb_append(out, "\r", 1);
+		sb_append(out, in->data + i, 1);
+	}
+}
+
+/* send_smtp - to an SMTP server (libcurl): for a daemon whose unit may
+ * not run a setgid program such as Postfix's postdrop */
+
+static int send_smtp(const char *url, const struct mail_out *m, const struct strbuf *mail,
+		     int timeout, struct strbuf *why)
+{
+	struct strbuf wire = STRBUF_INIT;
+	struct strbuf from = STRBUF_INIT;
+	struct strbuf to = STRBUF_INIT;
+	struct curl_slist *rcpt = NULL;
+	struct upload u;
+	CURL   *curl;
+	CURLcode rc;
+
+	if ((curl = curl_easy_init()) == NULL) {
+		sb_appends(why, "cannot start libcurl");
+		return -1;
+	}
+	crlf(mail, &wire);
+	u.data = wire.data;
+	u.len = wire.len;
+	u.at = 0;
+	sb_appendf(&from, "<%s>", m->from);
+	sb_appendf(&to, "<%s>", m->to);
+	rcpt = curl_slist_append(rcpt, to.data);
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+	curl_easy_setopt(curl, CURLOPT_MAIL_FROM, from.data);
+	curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, rcpt);
+	curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(curl, CURLOPT_READFUNCTION, upload_read);
+	curl_easy_setopt(curl, CURLOPT_READDATA, &u);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, (long) timeout);
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	rc = curl_easy_perform(curl);
+	if (rc != CURLE_OK)
+		sb_appendf(why, "SMTP to %s: %s", url, curl_easy_strerror(rc));
+	curl_slist_free_all(rcpt);
+	curl_easy_cleanup(curl);
+	sb_free(&wire);
+	sb_free(&from);
+	sb_free(&to);
+	return rc == CURLE_OK ? 0 : -1;
+}
+
+static int send_program(const char *program, const struct strbuf *mail, int timeout,
+			struct strbuf *why)
+{
 	struct strlist argv = STRLIST_INIT;
 	struct command_spec spec;
 	struct command_result res;
 	int     rc;
 
-	if (mail_compose(m, &mail, why) < 0) {
-		sb_free(&mail);
-		return -1;
-	}
 	strlist_add(&argv, program);
 	strlist_add(&argv, "-t");
 	strlist_add(&argv, "-i");
 	memset(&spec, 0, sizeof(spec));
 	spec.argv = &argv;
 	spec.timeout = timeout;
-	spec.input = mail.data;
-	spec.input_len = mail.len;
+	spec.input = mail->data;
+	spec.input_len = mail->len;
 	rc = run_command(&spec, &res);
 	if (rc < 0) {
 		sb_appendf(why, "%s ", program);
@@ -166,6 +242,22 @@ int mail_send(const char *program, const struct mail_out *m, int timeout, struct
 	}
 	command_result_clear(&res);
 	strlist_free(&argv);
+	return rc;
+}
+
+int mail_send(const char *route, const struct mail_out *m, int timeout, struct strbuf *why)
+{
+	struct strbuf mail = STRBUF_INIT;
+	int     rc;
+
+	if (mail_compose(m, &mail, why) < 0) {
+		sb_free(&mail);
+		return -1;
+	}
+	if (strncmp(route, "smtp://", 7) == 0 || strncmp(route, "smtps://", 8) == 0)
+		rc = send_smtp(route, m, &mail, timeout, why);
+	else
+		rc = send_program(route, &mail, timeout, why);
 	sb_free(&mail);
 	return rc;
 }

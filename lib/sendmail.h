@@ -30,6 +30,6 @@ int mail_compose(const struct mail_out *m, struct strbuf *mail, struct strbuf *w
 
 /* mail_compose(), then "PROGRAM -t -i" with it on standard input, at most
  * timeout seconds; 0 when sendmail exited with status 0, else -1 and why. */
-int mail_send(const char *program, const struct mail_out *m, int timeout, struct strbuf *why);
+int mail_send(const char *route, const struct mail_out *m, int timeout, struct strbuf *why);
 
 #endif
