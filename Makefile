@@ -10,6 +10,7 @@
 #   make bench        the milter against a do-nothing milter, hostile mail,
 #                     a large ledger; see README
 #   make install      PREFIX=/usr/local DESTDIR=
+#   make deb          the Debian package, into build/deb/
 
 PREFIX	?= /usr/local
 SYSCONFDIR ?= /etc
@@ -27,7 +28,7 @@ PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN	= -Wall -Wextra -Werror -Wno-unused-parameter
 INCS	= -Ilib -Istore -Iparser -Icert -Iprofile -Iintake -Iinstaller -Iapprover -Iweb -Ibuild/gen
 CFLAGS	?= -O2 -g
-ALL_CFLAGS = -std=gnu11 $(CFLAGS) $(WARN) $(INCS) $(PKG_CFLAGS) -DSYSCONFDIR='"$(SYSCONFDIR)"' \
+ALL_CFLAGS = -std=gnu11 $(CPPFLAGS) $(CFLAGS) $(WARN) $(INCS) $(PKG_CFLAGS) -DSYSCONFDIR='"$(SYSCONFDIR)"' \
 	-DMAILCERT_VERSION='"$(VERSION)"'
 LIBS	= $(PKG_LIBS) -lpthread
 SAN	= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -98,10 +99,10 @@ $(B)/asan/libmailcert.a: $(ASAN_CORE_OBJS)
 # Programs ---------------------------------------------------------------
 
 $(B)/mailcert-milter: $(MILTER_OBJS) $(B)/libmailcert.a
-	$(CC) $(CFLAGS) -o $@ $(MILTER_OBJS) $(B)/libmailcert.a $(LIBS) -lmilter
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(MILTER_OBJS) $(B)/libmailcert.a $(LIBS) -lmilter
 
 $(B)/mailcert: $(CLI_OBJS) $(B)/libmailcert.a
-	$(CC) $(CFLAGS) -o $@ $(CLI_OBJS) $(B)/libmailcert.a $(LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJS) $(B)/libmailcert.a $(LIBS)
 
 # A stand-in DKIM verifier for test beds: built for the tests, never installed.
 TEST_VERIFIER = $(B)/mailcert-test-verifier
@@ -195,8 +196,15 @@ install: $(PROGS)
 	    $(SUBST) $$u >$(DESTDIR)$(UNITDIR)/$$(basename $$u) && chmod 0644 $(DESTDIR)$(UNITDIR)/$$(basename $$u) \
 	    || exit 1; done
 
+# The Debian package (debian/), as dpkg-buildpackage builds it, into build/deb/.
+deb:
+	dpkg-buildpackage -us -uc -b
+	mkdir -p $(B)/deb
+	mv ../mailcert_$(VERSION)-*_*.deb ../mailcert_$(VERSION)-*_*.buildinfo \
+	    ../mailcert_$(VERSION)-*_*.changes $(B)/deb/ 2>/dev/null || true
+
 clean:
 	rm -rf $(B)
 
-.PHONY: all tests check deps-quiet fuzz bench demo deps install clean
+.PHONY: all tests check deps-quiet fuzz bench demo deps install deb clean
 .SECONDARY:

@@ -34,7 +34,7 @@ fi
 # With every default written out, the file still loads: the documented
 # defaults are values the code accepts.
 mkdir "$T/profiles"
-sed -e 's/^#\([a-z_]* = \)/\1/' -e 's/^#\(\[imap .*\]\)$/\1/' -e "s|^profiles = .*|profiles = $T/profiles|" \
+sed -e 's/^#\([a-z_]* = \)/\1/' -e 's/^#\(\[\(imap\|target\) .*\]\)$/\1/' -e "s|^profiles = .*|profiles = $T/profiles|" \
 	"$C/mailcert.conf.example" >"$T/all.conf"
 out=$("$MAILCERT" -c "$T/all.conf" check-config --file-only 2>&1)
 check_contains "mailcert.conf.example with every default uncommented loads" "$out" ": ok"

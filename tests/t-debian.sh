@@ -1,0 +1,80 @@
+# t-debian - the Debian package: built from a copy of the source with
+# dpkg-buildpackage (what "make deb" runs), checked with lintian (an error
+# fails, warnings go to the log), installed with dpkg -i and apt-get -f
+# install, its users, directories and configuration checked with
+# mailcert-milter -n and mailcert check-config, then purged: nothing of it
+# left behind.  It installs on this machine, so it needs root, and it
+# leaves alone a mailcert package someone installed before.
+
+. tests/lib.sh
+make_tmpdir
+
+if [ "$(id -u)" -ne 0 ]; then
+	ok "# skipped: installing a package needs root"
+	exit 0
+fi
+for tool in dpkg-buildpackage lintian dh; do
+	command -v "$tool" >/dev/null 2>&1 || { not_ok "$tool is installed" "run tools/install-deps"; exit 1; }
+done
+if dpkg-query -W -f='${Status}' mailcert 2>/dev/null | grep -q 'ok installed'; then
+	ok "# skipped: a mailcert package is installed on this machine already"
+	exit 0
+fi
+if [ -e /etc/mailcert ] || [ -e /var/lib/mailcert ] || getent passwd mailcert >/dev/null; then
+	not_ok "no mailcert of another kind on this machine" "/etc/mailcert, /var/lib/mailcert or the user exists"
+	exit 1
+fi
+
+# Build ------------------------------------------------------------------------------
+mkdir -p "$T/src"
+git ls-files --cached --others --exclude-standard -z | (cd "$ROOT" && xargs -0 cp --parents -t "$T/src")
+(cd "$T/src" && dpkg-buildpackage -us -uc -b) >"$T/build.log" 2>&1
+check_eq "dpkg-buildpackage -us -uc -b succeeds" "$?" "0" || tail -20 "$T/build.log"
+deb=$(ls "$T"/mailcert_*_*.deb 2>/dev/null | head -1)
+check "it gives mailcert_*.deb" test -n "$deb"
+[ -n "$deb" ] || exit 1
+contents=$(dpkg -c "$deb")
+check_contains "the units run /usr/sbin/mailcert-milter" \
+	"$(dpkg --fsys-tarfile "$deb" | tar -xO ./lib/systemd/system/mailcert-milter.service)" \
+	"ExecStart=/usr/sbin/mailcert-milter -f"
+check_contains "the configuration is in /etc" "$contents" "./etc/mailcert/mailcert.conf"
+check_contains "and a conffile" "$(dpkg-deb -f "$deb" Conffiles 2>/dev/null; dpkg-deb -I "$deb" conffiles)" \
+	"/etc/mailcert/mailcert.conf"
+check_contains "tmpfiles for /run/mailcert" "$contents" "./usr/lib/tmpfiles.d/mailcert.conf"
+check_contains "README.Debian" "$contents" "./usr/share/doc/mailcert/README.Debian"
+lintian "$T"/mailcert_*.changes >"$T/lintian.log" 2>&1
+check_eq "lintian reports no error" "$(grep -c '^E:' "$T/lintian.log")" "0" || grep '^E:' "$T/lintian.log"
+sed 's/^/# lintian: /' "$T/lintian.log" | grep -v 'running with root privileges'
+
+# Install ----------------------------------------------------------------------------
+at_exit "dpkg --purge mailcert >/dev/null 2>&1"
+dpkg -i "$deb" >"$T/install.log" 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get -f install -y >>"$T/install.log" 2>&1
+check "dpkg -i (and apt-get -f install) installs it" sh -c "dpkg-query -W -f='\${Status}' mailcert | grep -q 'ok installed'"
+check_eq "the milter's user" "$(id -gn mailcert 2>/dev/null)" "mailcert"
+check_eq "the approver's user, in group mailcert" "$(id -gn mailcert-approver 2>/dev/null)" "mailcert"
+check_eq "/var/lib/mailcert is root's" "$(stat -c '%U %a' /var/lib/mailcert)" "root 755"
+check_eq "the intake's directory is mailcert's, group-shared" "$(stat -c '%U %G %a' /var/lib/mailcert/intake)" \
+	"mailcert mailcert 2770"
+check_eq "the installer's state is root's alone" "$(stat -c '%U %a' /var/lib/mailcert/installer)" "root 700"
+check_eq "the keys' directory is root's alone" "$(stat -c '%U %a' /etc/mailcert/keys)" "root 700"
+check_eq "the configuration is 0644" "$(stat -c '%a' /etc/mailcert/mailcert.conf)" "644"
+out=$(/usr/sbin/mailcert-milter -n 2>&1)
+check_eq "mailcert-milter -n passes with the packaged configuration" "$?" "0" || echo "# $out"
+out=$(/usr/bin/mailcert check-config 2>&1)
+check_eq "mailcert check-config passes" "$?" "0" || echo "# $out"
+check_contains "and says the units make their runtime directories" "$out" "makes it when it starts"
+check_contains "--version is the build's" "$(/usr/bin/mailcert --version)" "mailcert $("$MAILCERT" --version | awk '{ print $2 }')"
+
+# Purge --------------------------------------------------------------------------------
+files=$(dpkg -L mailcert | grep -v '^/\.$')
+dpkg --purge mailcert >"$T/purge.log" 2>&1
+check_eq "dpkg --purge succeeds" "$?" "0"
+left=""
+for f in $files; do
+	[ -f "$f" ] && left="$left $f"
+done
+check_eq "no file of the package is left" "${left# }" ""
+check "nor the state, the keys or the runtime directory" \
+	sh -c "! test -e /var/lib/mailcert -o -e /etc/mailcert -o -e /run/mailcert"
+check "nor the users" sh -c "! getent passwd mailcert >/dev/null && ! getent passwd mailcert-approver >/dev/null"
+check "nor the group" sh -c "! getent group mailcert >/dev/null"
