@@ -83,6 +83,8 @@ static const struct cli_command cli_commands[] = {
 	"certificates that expire within N days (default 30); exit 0, 1, 2 or 3"},
 	{"deliver", NULL, cmd_deliver, CLI_INTAKE, "deliver [-f SENDER] [RECIPIENT...]",
 	"take one message from standard input (a pipe transport, procmail, sieve)"},
+	{"fetch", NULL, cmd_fetch, CLI_INTAKE, "fetch [--watch] [--mailbox NAME]",
+	"take CA mail from the [imap NAME] mailboxes (as [milter] user)"},
 	{"check-config", NULL, cmd_check_config, CLI_NONE, "check-config [--file-only]",
 	"check the configuration, the programs and directories it names"},
 	{"serve", NULL, cmd_serve, CLI_WEB, "serve",

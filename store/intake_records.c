@@ -17,7 +17,8 @@
  *	int intake_get_progress(ledger, order_id, &state)
  *	int intake_set_progress(ledger, order_id, state, why)
  *	int intake_add_event(ledger, order_id, kind, fmt, ...)
- *	int intake_imap_get(...), intake_imap_set(...), intake_imap_seen(...)
+ *	int intake_imap_get(...), intake_imap_set(...), intake_imap_seen(...),
+ *	    intake_imap_known(...)
  * DESCRIPTION
  *	Every watched message is recorded, each time it comes: a message
  *	that was not believed must never hide one that comes later with the
@@ -632,4 +633,24 @@ int intake_imap_seen(struct ledger *ledger, const char *mailbox, const char *dig
 	if (rc == 0)
 		rc = db_changes(ledger->db) > 0 ? 0 : 1;
 	return ledger_write_end(ledger, rc);
+}
+
+static void one_int(struct db_stmt *st, void *out)
+{
+	*(long long *) out = db_int(st, 0);
+}
+
+int intake_imap_known(struct ledger *ledger, const char *mailbox, const char *digest)
+{
+	struct db_stmt *st = db_prepare(ledger->db, "SELECT count(*) FROM imap_seen "
+					"WHERE mailbox = $1 AND digest = $2");
+	long long n = 0;
+
+	if (st) {
+		db_bind_text(st, 1, mailbox);
+		db_bind_text(st, 2, digest);
+	}
+	if (ledger_first(ledger, st, one_int, &n, "looking up a fetched message") < 0)
+		return -1;
+	return n > 0;
 }

@@ -350,6 +350,8 @@ int intake_imap_set(struct ledger *ledger, const char *mailbox, long long uidval
 /* 1 when digest (of a fetched message) was recorded before for mailbox,
  * 0 when this call recorded it. */
 int intake_imap_seen(struct ledger *ledger, const char *mailbox, const char *digest);
+/* 1 when digest was recorded for mailbox, 0 when not, -1; changes nothing. */
+int intake_imap_known(struct ledger *ledger, const char *mailbox, const char *digest);
 
 /* Views over both (intake and reader roles) ----------------------------------- */
 int ledger_get_order(struct ledger *ledger, long long id, struct order *order);

@@ -19,7 +19,8 @@ done
 # Exposure ---------------------------------------------------------------------------
 if command -v systemd-analyze >/dev/null 2>&1; then
 	exposure() { systemd-analyze security --offline=yes "$C/$1" 2>/dev/null | sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p'; }
-	for u in mailcert-milter.service:2.5 mailcert-approver.service:2.5 mailcert-installer.service:5.0; do
+	for u in mailcert-milter.service:2.5 mailcert-approver.service:2.5 mailcert-fetch.service:2.5 \
+		mailcert-installer.service:5.0; do
 		level=$(exposure "${u%%:*}")
 		check "${u%%:*}: exposure $level, at most ${u##*:}" \
 			python3 -c "import sys; sys.exit(0 if $level <= ${u##*:} else 1)"

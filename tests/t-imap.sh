@@ -1,0 +1,188 @@
+# t-imap - mailcert fetch against a real Dovecot, started here on loopback
+# with a passwd-file, a self-signed certificate and maildirs in the test's
+# directory: an approval and a certificate mail taken and recorded once
+# across two passes and a UIDVALIDITY change, the mailbox left as
+# [imap] after says (seen, move:FOLDER), a mail over max_message_size
+# recorded as such and not fetched whole; a wrong password, an untrusted
+# server certificate, an unreachable server and plain imap:// each give a
+# clear error and change nothing.
+
+. tests/lib.sh
+make_tmpdir
+PKI="$ROOT/tests/fixtures/pki"
+command -v dovecot >/dev/null 2>&1 || { not_ok "dovecot is installed" "run tools/install-deps"; exit 1; }
+if [ "$(id -u)" -ne 0 ]; then
+	ok "# skipped: Dovecot's private instance needs root"
+	exit 0
+fi
+user=$(test_user)
+mailcert_dirs "$user"
+mkdir -p "$T/tls" "$T/dc/run" "$T/dc/state"
+port=$(free_port)
+uid=$(id -u "$user")
+gid=$(id -g "$user")
+
+# Dovecot ---------------------------------------------------------------------------
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/dc/key.pem" \
+	-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -days 2 -out "$T/dc/cert.pem" 2>/dev/null
+printf 'certs:{PLAIN}s3cret\nother:{PLAIN}s3cret\n' >"$T/dc/passwd"
+for u in certs other; do
+	mkdir -p "$T/dc/home/$u/Maildir/new" "$T/dc/home/$u/Maildir/cur" "$T/dc/home/$u/Maildir/tmp"
+done
+chown -R "$uid:$gid" "$T/dc/home"
+cat >"$T/dc/dovecot.conf" <<CONF
+base_dir = $T/dc/run
+state_dir = $T/dc/state
+log_path = $T/dc/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+ssl = required
+ssl_cert = <$T/dc/cert.pem
+ssl_key = <$T/dc/key.pem
+auth_mechanisms = plain login
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u $T/dc/passwd
+}
+userdb {
+  driver = static
+  args = uid=$uid gid=$gid home=$T/dc/home/%u
+}
+mail_location = maildir:~/Maildir
+first_valid_uid = 1
+service imap-login {
+  inet_listener imap {
+    port = 0
+  }
+  inet_listener imaps {
+    port = $port
+    ssl = yes
+  }
+}
+CONF
+dovecot -c "$T/dc/dovecot.conf" -F >"$T/dc/stdout" 2>&1 &
+dovecot_pid=$!
+at_exit "kill $dovecot_pid 2>/dev/null"
+wait_for 10 python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 1)" \
+	|| { not_ok "dovecot started" "$(cat "$T/dc/dovecot.log" "$T/dc/stdout" 2>/dev/null | tail -5)"; exit 1; }
+
+# mailcert ---------------------------------------------------------------------------
+printf 's3cret\n' >"$T/imap.password"
+chown "$user" "$T/imap.password"
+chmod 0600 "$T/imap.password"
+write_config() {
+	{
+		base_config "$user"
+		cat <<CONF
+[milter]
+authserv_id = mx.example.net
+watch_addresses = certificates@example.net
+max_message_size = 64k
+[ca]
+trust_store = $PKI/root.crt
+[target web]
+fullchain = $T/tls/fullchain.pem
+key = $T/tls/key.pem
+[imap account]
+url = ${1:-imaps://127.0.0.1:$port/INBOX}
+user = certs
+password_file = ${2:-$T/imap.password}
+ca_file = ${3:-$T/dc/cert.pem}
+after = seen
+[imap archive]
+url = imaps://127.0.0.1:$port/INBOX
+user = other
+password_file = $T/imap.password
+ca_file = $T/dc/cert.pem
+after = move:Archive
+CONF
+	} >"$T/mailcert.conf"
+	chmod 0644 "$T/mailcert.conf"
+}
+write_config
+mc() { "$MAILCERT" -c "$T/mailcert.conf" "$@"; }
+messages() { sqlite3 "$T/intake/ledger.db" "SELECT count(*) FROM messages" 2>/dev/null || echo 0; }
+id=$(mc order add --domain www.example.com --alt-name example.com --ca sectigo --ca-order 1234567890 \
+	--key "$PKI/leaf-ec.key" --target web --contact ops@example.com)
+
+# put USER NAME FILE: a message into the user's maildir, as delivery would
+n=0
+put() {
+	n=$((n + 1))
+	cp "$3" "$T/dc/home/$1/Maildir/new/$(date +%s).M$n.test,S=$(wc -c <"$3")"
+	chown -R "$uid:$gid" "$T/dc/home/$1/Maildir"
+}
+mkdir -p "$T/mails"
+python3 "$ROOT/tests/attacks/make-mails" "$T/mails"
+sed -e 's/example\.com/www.example.com/g' "$T/mails/match-ours.eml" >"$T/mails/approval.eml"
+printf 'From: ca@example.org\r\nTo: certificates@example.net\r\nSubject: your certificate\r\nMessage-ID: <imap.1@example.org>\r\n\r\n%s\r\n' \
+	"$(cat "$PKI/www-ec.crt" "$PKI/inter2.crt" "$PKI/inter1.crt")" >"$T/mails/cert.eml"
+python3 -c 'import sys; open(sys.argv[1], "w").write("From: ca@example.org\r\nSubject: big\r\nMessage-ID: <imap.big@example.org>\r\n\r\n" + "x" * 100000 + "\r\n")' \
+	"$T/mails/big.eml"
+put certs approval "$T/mails/approval.eml"
+put certs cert "$T/mails/cert.eml"
+put certs big "$T/mails/big.eml"
+put other approval "$T/mails/approval.eml"
+
+# Passes -----------------------------------------------------------------------------
+mc fetch >"$T/fetch1.out" 2>&1
+check_eq "the first pass succeeds" "$?" "0" || cat "$T/fetch1.out"
+check_eq "the approval is recorded" "$(mc show "$id" --json | python3 -c 'import json,sys; a=json.load(sys.stdin)["approval"]; print(a and a["code"])')" \
+	"Ours-1234-abcd"
+check_eq "the certificate is issued" "$(mc show "$id" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])')" \
+	"issued"
+check_contains "the large mail is recorded as too large" \
+	"$(sqlite3 "$T/intake/ledger.db" "SELECT reason FROM messages WHERE queue_id LIKE 'imap:account:%'")" \
+	"over max_message_size"
+recorded=$(messages)
+check_eq "four messages recorded (three, and the other mailbox's one)" "$recorded" "4"
+check_eq "after = seen: the mailbox's messages are flagged seen" \
+	"$(ls "$T/dc/home/certs/Maildir/cur" | grep -c ':2,.*S')" "3"
+check_eq "after = move:Archive: the other mailbox's is moved" \
+	"$(find "$T/dc/home/other/Maildir/.Archive/cur" "$T/dc/home/other/Maildir/.Archive/new" -type f 2>/dev/null | wc -l)" "1"
+check_eq "and the inbox is empty" "$(find "$T/dc/home/other/Maildir/cur" "$T/dc/home/other/Maildir/new" -type f | wc -l)" "0"
+mc fetch >"$T/fetch2.out" 2>&1
+check_eq "a second pass records nothing again" "$(messages)" "$recorded"
+# A new UIDVALIDITY: Dovecot numbers the mailbox anew.
+next_second
+kill "$dovecot_pid"
+wait "$dovecot_pid" 2>/dev/null
+rm -f "$T/dc/home/certs/Maildir/dovecot-uidlist" "$T/dc/home/certs/Maildir"/dovecot.index*
+dovecot -c "$T/dc/dovecot.conf" -F >>"$T/dc/stdout" 2>&1 &
+dovecot_pid=$!
+at_exit "kill $dovecot_pid 2>/dev/null"
+wait_for 10 python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 1)"
+mc fetch >"$T/fetch3.out" 2>&1
+check_eq "after a UIDVALIDITY change the pass succeeds" "$?" "0" || cat "$T/fetch3.out"
+check_contains "and says it reads the mailbox again" "$(cat "$T/fetch3.out")" "UIDVALIDITY changed"
+check_eq "and records nothing twice" "$(messages)" "$recorded"
+
+# Errors change nothing ------------------------------------------------------------------
+sed 's/^Message-ID: <match-ours@/Message-ID: <match-ours-again@/' "$T/mails/approval.eml" >"$T/mails/again.eml"
+put certs again "$T/mails/again.eml"
+printf 'wrong\n' >"$T/wrong.password"
+chown "$user" "$T/wrong.password"
+chmod 0600 "$T/wrong.password"
+write_config "" "$T/wrong.password"
+out=$(mc fetch --mailbox account 2>&1)
+check_eq "a wrong password fails" "$?" "1"
+check_contains "and says so" "$out" "login refused"
+write_config "" "" "$PKI/root.crt"
+out=$(mc fetch --mailbox account 2>&1)
+check_eq "an untrusted server certificate fails" "$?" "1"
+check_contains "and says so" "$out" "certificate is not trusted"
+write_config "imaps://127.0.0.1:$(free_port)/INBOX"
+out=$(mc fetch --mailbox account 2>&1)
+check_eq "an unreachable server fails" "$?" "1"
+check_contains "and says so" "$out" "onnect"
+write_config "imap://127.0.0.1:$port/INBOX"
+out=$(mc fetch --mailbox account 2>&1)
+check_contains "plain imap:// is refused without allow_plaintext" "$out" "only with allow_plaintext = yes"
+chmod 0644 "$T/imap.password"
+write_config
+out=$(mc fetch --mailbox account 2>&1)
+check_contains "a password file others may read is refused" "$out" "readable by nobody else"
+chmod 0600 "$T/imap.password"
+check_eq "none of them recorded anything" "$(messages)" "$recorded"
+out=$(mc fetch --mailbox account 2>&1)
+check_eq "then the right settings take the new mail" "$(messages)" "$((recorded + 1))"
