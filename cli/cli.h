@@ -99,7 +99,6 @@ int cmd_approver(struct cli *cli, int argc, char **argv);
 int cmd_deliver(struct cli *cli, int argc, char **argv);
 int cmd_fetch(struct cli *cli, int argc, char **argv);
 int cmd_serve(struct cli *cli, int argc, char **argv);
-int cmd_ledger_copy(struct cli *cli, int argc, char **argv);
 
 
 

@@ -108,7 +108,5 @@ struct db *db_sqlite_open(const char *path, int read_only, int busy_timeout_ms, 
 /* Attach the order book file as "book"; read_only as the URI says. */
 int db_sqlite_attach(struct db *db, const char *path, int read_only);
 
-/* db_pgsql.c */
-struct db *db_pgsql_open(const char *url, struct strbuf *err);
 
 #endif
