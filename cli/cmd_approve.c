@@ -34,10 +34,17 @@
 #include "parser.h"
 
 
-static void print_waiting(const struct approval *a, const struct order *o)
+static int add_waiting(void *array, const struct approval *a, const struct order *o)
+{
+	json_array_append_new(array, waiting_approval_to_json(a, o));
+	return 0;
+}
+
+static int print_waiting(void *unused, const struct approval *a, const struct order *o)
 {
 	char    when[32];
 
+	(void) unused;
 	cli_printf("%-6lld %-28s %-10s %-20s %s\n", a->order_id, o->domain, o->ca, a->action_state,
 		   cli_time(a->received_at, when, sizeof(when)));
 	cli_printf("       CA order: %s%s\n", a->ca_order ? a->ca_order : "-",
@@ -48,6 +55,7 @@ static void print_waiting(const struct approval *a, const struct order *o)
 	}
 	if (a->last_error)
 		cli_printf("       last error: %s\n", a->last_error);
+	return 0;
 }
 
 int cmd_approvals(struct cli *cli, int argc, char **argv)
@@ -57,11 +65,7 @@ int cmd_approvals(struct cli *cli, int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	struct approval *list;
-	struct order order;
 	json_t *array = NULL;
-	size_t  count;
-	size_t  i;
 	int     json = 0;
 	int     ch;
 	int     rc;
@@ -76,29 +80,11 @@ int cmd_approvals(struct cli *cli, int argc, char **argv)
 		return cli_usage_error(cli, "unexpected argument \"%s\"", argv[optind]);
 	if (cli_open_ledger(cli) < 0)
 		return 1;
-	if (intake_list_approvals(cli->ledger, approval_waiting_states, LLONG_MAX, 0, &list, &count) < 0)
-		return cli_error("%s", ledger_error(cli->ledger));
 	if (json)
 		array = json_array();
 	else
 		printf("%-6s %-28s %-10s %-20s %s\n", "ORDER", "DOMAIN", "CA", "STATE", "RECEIVED");
-	for (i = 0, rc = 0; i < count && rc == 0; i++) {
-		memset(&order, 0, sizeof(order));
-		if ((rc = ledger_get_order(cli->ledger, list[i].order_id, &order)) != 0) {
-			rc = rc < 0 ? -1 : 0;
-			continue;
-		}
-		if (order.status == BOOK_OPEN && (order.state == ORDER_AWAITING_APPROVAL
-						  || order.state == ORDER_APPROVAL_RECEIVED)) {
-			if (array)
-				json_array_append_new(array, waiting_approval_to_json(&list[i], &order));
-			else
-				print_waiting(&list[i], &order);
-		}
-		order_clear(&order);
-	}
-	approvals_free(list, count);
-	if (rc < 0) {
+	if (ledger_each_waiting_approval(cli->ledger, 0, json ? add_waiting : print_waiting, array) < 0) {
 		json_decref(array);
 		return cli_error("%s", ledger_error(cli->ledger));
 	}

@@ -355,6 +355,8 @@ int intake_imap_known(struct ledger *ledger, const char *mailbox, const char *di
 
 /* Views over both (intake and reader roles) ----------------------------------- */
 int ledger_get_order(struct ledger *ledger, long long id, struct order *order);
+typedef int (*waiting_fn) (void *ctx, const struct approval *a, const struct order *o);
+int ledger_each_waiting_approval(struct ledger *ledger, size_t max, waiting_fn fn, void *ctx);
 int ledger_each_order(struct ledger *ledger, const struct order_filter *filter, order_fn fn,
 		      void *ctx);
 /* Events of one order (0: all), both stores, in time order. */

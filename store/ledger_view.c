@@ -3,6 +3,7 @@
  *	ledger_view - orders, events and messages as the operator reads them
  * SYNOPSIS
  *	int ledger_get_order(ledger, long long id, struct order *order)
+ *	int ledger_each_waiting_approval(ledger, max, waiting_fn fn, void *ctx)
  *	int ledger_each_order(ledger, const struct order_filter *filter,
  *			      order_fn fn, void *ctx)
  *	int ledger_each_event(ledger, order_id, limit, event_fn fn, void *ctx)
@@ -29,6 +30,11 @@
  *	(a partial index); a domain filter reads the reversed-name index of
  *	the names (the name and every name below it); an expiry filter the
  *	certificates' expiry index.
+ *
+ *	ledger_each_waiting_approval() hands fn each approval that may need a
+ *	person (approval_waiting_states) of an open order that still waits
+ *	for one, with its order: what "mailcert approvals" and the web view
+ *	show.
  *
  *	ledger_each_event() merges the events of both stores in time order.
  * LICENSE
@@ -253,6 +259,30 @@ static void bind_listing(struct db_stmt *st, enum listing kind, const struct ord
 	default:
 		break;
 	}
+}
+
+int ledger_each_waiting_approval(struct ledger *ledger, size_t max, waiting_fn fn, void *ctx)
+{
+	struct approval *list;
+	struct order order;
+	size_t  count;
+	int     rc = 0;
+
+	if (intake_list_approvals(ledger, approval_waiting_states, LLONG_MAX, max, &list, &count) < 0)
+		return -1;
+	for (size_t i = 0; i < count && rc == 0; i++) {
+		memset(&order, 0, sizeof(order));
+		if ((rc = ledger_get_order(ledger, list[i].order_id, &order)) != 0) {
+			rc = rc < 0 ? -1 : 0;
+			continue;
+		}
+		if (order.status == BOOK_OPEN && (order.state == ORDER_AWAITING_APPROVAL
+						  || order.state == ORDER_APPROVAL_RECEIVED))
+			rc = fn(ctx, &list[i], &order) < 0 ? -1 : 0;
+		order_clear(&order);
+	}
+	approvals_free(list, count);
+	return rc;
 }
 
 int ledger_each_order(struct ledger *ledger, const struct order_filter *filter, order_fn fn,

@@ -246,32 +246,17 @@ static int api_order(const struct web_request *req, struct web_reply *reply, lon
 	return 0;
 }
 
+static int add_waiting(void *array, const struct approval *a, const struct order *o)
+{
+	json_array_append_new(array, waiting_approval_to_json(a, o));
+	return 0;
+}
+
 static int api_approvals(const struct web_request *req, struct web_reply *reply)
 {
-	struct approval *list;
-	struct order o;
-	size_t  count;
 	json_t *array = json_array();
-	int     rc = 0;
 
-	if (intake_list_approvals(req->ledger, approval_waiting_states, LLONG_MAX, WEB_LIMIT_MAX,
-				  &list, &count) < 0) {
-		json_decref(array);
-		return -1;
-	}
-	for (size_t i = 0; i < count && rc == 0; i++) {
-		memset(&o, 0, sizeof(o));
-		if ((rc = ledger_get_order(req->ledger, list[i].order_id, &o)) != 0) {
-			rc = rc < 0 ? -1 : 0;
-			continue;
-		}
-		if (o.status == BOOK_OPEN && (o.state == ORDER_AWAITING_APPROVAL
-					      || o.state == ORDER_APPROVAL_RECEIVED))
-			json_array_append_new(array, waiting_approval_to_json(&list[i], &o));
-		order_clear(&o);
-	}
-	approvals_free(list, count);
-	if (rc < 0) {
+	if (ledger_each_waiting_approval(req->ledger, WEB_LIMIT_MAX, add_waiting, array) < 0) {
 		json_decref(array);
 		return -1;
 	}

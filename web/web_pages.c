@@ -469,18 +469,26 @@ static void approval_row(struct strbuf *b, const struct approval *a, const struc
 	sb_appends(b, "</td></tr>\n");
 }
 
+/* One approvals page being written. */
+struct approval_rows {
+	struct strbuf *b;
+	size_t  n;
+};
+
+static int take_approval_row(void *ctx, const struct approval *a, const struct order *o)
+{
+	struct approval_rows *r = ctx;
+
+	approval_row(r->b, a, o);
+	r->n++;
+	return 0;
+}
+
 static int page_approvals(const struct web_request *req, struct web_reply *reply)
 {
 	struct strbuf *b = &reply->body;
-	struct approval *list;
-	struct order o;
-	size_t  count;
-	size_t  shown = 0;
-	int     rc = 0;
+	struct approval_rows rows = {b, 0};
 
-	if (intake_list_approvals(req->ledger, approval_waiting_states, LLONG_MAX, WEB_LIMIT_MAX,
-				  &list, &count) < 0)
-		return -1;
 	html_reply(reply, 200);
 	page_begin(b, "Approvals waiting for a person");
 	sb_appends(b, "<p class=\"warn\">Only the link shown here approves the order. The CA's own "
@@ -488,23 +496,11 @@ static int page_approvals(const struct web_request *req, struct web_reply *reply
 		   "When the CA's page says the code was correct, run <code>mailcert approve ID "
 		   "--done</code>.</p>\n<table><tr><th>order</th><th>domain</th><th>CA</th><th>state</th>"
 		   "<th>CA order</th><th>link and code</th></tr>\n");
-	for (size_t i = 0; i < count && rc == 0; i++) {
-		memset(&o, 0, sizeof(o));
-		if ((rc = ledger_get_order(req->ledger, list[i].order_id, &o)) != 0) {
-			rc = rc < 0 ? -1 : 0;
-			continue;
-		}
-		if (o.status == BOOK_OPEN && (o.state == ORDER_AWAITING_APPROVAL
-					      || o.state == ORDER_APPROVAL_RECEIVED)) {
-			approval_row(b, &list[i], &o);
-			shown++;
-		}
-		order_clear(&o);
-	}
-	approvals_free(list, count);
-	sb_appendf(b, "</table><p class=\"muted\">%zu waiting</p>\n", shown);
+	if (ledger_each_waiting_approval(req->ledger, WEB_LIMIT_MAX, take_approval_row, &rows) < 0)
+		return -1;
+	sb_appendf(b, "</table><p class=\"muted\">%zu waiting</p>\n", rows.n);
 	page_end(b);
-	return rc;
+	return 0;
 }
 
 /* /failures ---------------------------------------------------------------------- */
