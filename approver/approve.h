@@ -95,6 +95,10 @@ struct approve_http_options {
 /* approve_url.c */
 int approve_url_check(const char *url, const struct approve_action *action,
 		      struct approve_url *out, struct strbuf *why);
+/* approve_url_check() and the profile's approval link (not only a page of
+ * the CA's host): for the recorded link itself. */
+int approve_link_check(const char *url, const struct approve_action *action,
+		       struct approve_url *out, struct strbuf *why);
 int approve_url_derive(const struct approve_url *base, const char *path,
 		       const struct approve_action *action, struct approve_url *out,
 		       struct strbuf *why);

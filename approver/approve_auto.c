@@ -9,7 +9,7 @@
  *			 const struct approval *approval,
  *			 const struct config *cfg, struct strbuf *why)
  * DESCRIPTION
- *	One attempt.  The recorded link must pass approve_url_check() against
+ *	One attempt.  The recorded link must pass approve_link_check() against
  *	the profile's link_hosts and must not be a reject link; an approval
  *	whose mail was not authenticated is refused outright.  Then, as the
  *	profile says, the link is requested (GET) or the profile's form is
@@ -143,7 +143,7 @@ static int check_link(const struct approve_action *action, const struct approval
 		sb_appends(why, "no approval link recorded");
 		return APPROVE_REFUSED;
 	}
-	if (approve_url_check(approval->link, action, link, &reason) < 0) {
+	if (approve_link_check(approval->link, action, link, &reason) < 0) {
 		sb_appendf(why, "link refused: %s", sb_str(&reason));
 		sb_free(&reason);
 		return APPROVE_REFUSED;

@@ -6,6 +6,8 @@
  *
  *	int approve_url_check(const char *url, const struct approve_action *action,
  *			      struct approve_url *out, struct strbuf *why)
+ *	int approve_link_check(const char *url, const struct approve_action *action,
+ *			       struct approve_url *out, struct strbuf *why)
  *	int approve_url_derive(const struct approve_url *base, const char *path,
  *			       const struct approve_action *action,
  *			       struct approve_url *out, struct strbuf *why)
@@ -21,6 +23,14 @@
  *	success out holds the normal form, parsed again for curl (so the
  *	host checked is the host connected to and the path requested is the
  *	normal path), and 0 is returned; otherwise -1 with why.
+ *
+ *	approve_link_check() is that and more, for the approval link itself
+ *	(what auto mode requests first, what a person is mailed or shown):
+ *	its normal form must be the profile's approval link (its path the
+ *	approval path), as the parser decided when it chose it.  A row of the
+ *	intake's ledger that was rewritten to another page of a CA host is so
+ *	never requested, mailed or shown as a link.  Redirects on the way are
+ *	checked with approve_url_check() only.
  *
  *	approve_url_derive() is the same URL with its path replaced by path
  *	and no query or fragment, checked the same way: where a form is
@@ -80,6 +90,24 @@ out:
 	if (rc < 0)
 		approve_url_clear(out);
 	return rc;
+}
+
+int approve_link_check(const char *text, const struct approve_action *action,
+		       struct approve_url *out, struct strbuf *why)
+{
+	char   *normal = NULL;
+	enum link_kind kind;
+
+	if (approve_url_check(text, action, out, why) < 0)
+		return -1;
+	kind = action->ca ? approval_link_kind(action->ca, out->text, &normal) : LINK_OTHER;
+	free(normal);
+	if (kind != LINK_APPROVAL) {
+		sb_appends(why, "is not the CA's approval link (its path is not the profile's approval path)");
+		approve_url_clear(out);
+		return -1;
+	}
+	return 0;
 }
 
 int approve_url_derive(const struct approve_url *base, const char *path,

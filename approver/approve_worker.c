@@ -259,7 +259,8 @@ static int act_auto(struct approval_job *job, long long due_by, struct strbuf *w
 	return rc == APPROVE_DONE ? 0 : 1;
 }
 
-/* link_fit_to_mail - a link we would not follow is not mailed either */
+/* link_fit_to_mail - a link we would not follow is not mailed either;
+ * the one mailed is the checked normal form, not the recorded text */
 
 static int link_fit_to_mail(const struct approval_job *job, struct strbuf *why)
 {
@@ -270,11 +271,14 @@ static int link_fit_to_mail(const struct approval_job *job, struct strbuf *why)
 		sb_appends(why, "no approval link recorded");
 		return 0;
 	}
-	if (approve_url_check(job->approval->link, &job->action, &url, &reason) < 0) {
+	if (approve_link_check(job->approval->link, &job->action, &url, &reason) < 0) {
 		sb_appendf(why, "link not mailed: %s", sb_str(&reason));
 		sb_free(&reason);
 		return 0;
 	}
+	free(job->approval->link);
+	job->approval->link = url.text;
+	url.text = NULL;
 	approve_url_clear(&url);
 	return 1;
 }

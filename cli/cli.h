@@ -77,6 +77,8 @@ void cli_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_print_json(json_t *value);
 /* Wake a daemon (approver, installer) after a change; quiet when absent. */
 void cli_wake(const char *path, const char *whom);
+/* As root, become the command's role user for good (parse: the milter's). */
+int cli_become_role_user(struct cli *cli);
 
 /* The commands (cmd_*.c). */
 int cmd_order_add(struct cli *cli, int argc, char **argv);

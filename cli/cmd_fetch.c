@@ -6,7 +6,10 @@
  * DESCRIPTION
  *	As the intake's user (the milter's), one pass over every [imap NAME]
  *	mailbox, or over --mailbox NAME (intake/imap_fetch.c), each message
- *	through the intake rules as the milter's; the installer and the
+ *	through the intake rules as the milter's, but believing only the
+ *	topmost Authentication-Results field, and only of the mailbox's
+ *	[imap] authserv_id (none without it): the mail never passed our
+ *	Postfix and its header_checks rule; the installer and the
  *	approver are woken when it recorded something for them.  Exit 0
  *	when every pass went through, 1 when one failed (each failure said
  *	on stderr), 2 for a usage error.
@@ -35,19 +38,23 @@
 
 #define FETCH_RETRY_BASE	30	/* seconds after a first failure */
 
-/* One mailbox in --watch: when it is due and how often it failed. */
+/* One mailbox: its parser (whose Authentication-Results count), when it
+ * is due and how often it failed. */
 struct due {
 	const struct imap_config *box;
+	struct parser *parser;
 	long long next;
 	int     failures;
 };
 
-static int one_pass(const struct imap_config *box, const struct fetch_env *env, const struct config *cfg)
+static int one_pass(const struct due *d, struct fetch_env *env, const struct config *cfg)
 {
+	const struct imap_config *box = d->box;
 	struct strbuf why = STRBUF_INIT;
 	struct fetch_result r;
 	int     rc;
 
+	env->parser = d->parser;
 	if ((rc = imap_fetch_pass(box, env, &r, &why)) < 0)
 		msg_warn("%s", sb_str(&why));
 	else if (r.fetched || r.too_big)
@@ -61,7 +68,7 @@ static int one_pass(const struct imap_config *box, const struct fetch_env *env, 
 	return rc;
 }
 
-static int watch(struct due *boxes, size_t n, const struct fetch_env *env, const struct config *cfg)
+static int watch(struct due *boxes, size_t n, struct fetch_env *env, const struct config *cfg)
 {
 	struct timespec wait;
 	sigset_t set;
@@ -78,7 +85,7 @@ static int watch(struct due *boxes, size_t n, const struct fetch_env *env, const
 		next = now + 3600;
 		for (size_t i = 0; i < n; i++) {
 			if (boxes[i].next <= now) {
-				if (one_pass(boxes[i].box, env, cfg) < 0) {
+				if (one_pass(&boxes[i], env, cfg) < 0) {
 					boxes[i].failures++;
 					boxes[i].next = backoff_next_try(now, boxes[i].failures, FETCH_RETRY_BASE);
 					if (boxes[i].next > now + boxes[i].box->poll_interval)
@@ -101,6 +108,13 @@ static int watch(struct due *boxes, size_t n, const struct fetch_env *env, const
 	}
 }
 
+static void free_boxes(struct due *boxes, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		parser_free(boxes[i].parser);
+	free(boxes);
+}
+
 int cmd_fetch(struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -112,7 +126,6 @@ int cmd_fetch(struct cli *cli, int argc, char **argv)
 	struct strbuf err = STRBUF_INIT;
 	struct fetch_env env;
 	struct intake intake;
-	struct parser *parser = NULL;
 	struct due *boxes = NULL;
 	const struct imap_config *box;
 	const char *only = NULL;
@@ -140,6 +153,7 @@ int cmd_fetch(struct cli *cli, int argc, char **argv)
 		if (only == NULL || strcmp(only, box->name) == 0) {
 			boxes = xrealloc(boxes, (n + 1) * sizeof(*boxes));
 			boxes[n].box = box;
+			boxes[n].parser = NULL;
 			boxes[n].next = 0;
 			boxes[n].failures = 0;
 			n++;
@@ -150,11 +164,15 @@ int cmd_fetch(struct cli *cli, int argc, char **argv)
 		    : cli_error("no [imap NAME] section in %s: nothing to fetch", cli->cfg->path);
 	}
 	memset(&env, 0, sizeof(env));
-	if ((parser = parser_new(cli->cfg, &err)) == NULL
-	    || (env.anchors = trust_store_load(cli->cfg->trust_store, &err)) == NULL) {
+	for (size_t i = 0; i < n && failed == 0; i++) {
+		if ((boxes[i].parser = parser_new(cli->cfg, &err)) == NULL)
+			failed = 1;
+		else		/* fetched mail never passed our Postfix */
+			parser_set_authres(boxes[i].parser, boxes[i].box->authserv_id, 1);
+	}
+	if (failed || (env.anchors = trust_store_load(cli->cfg->trust_store, &err)) == NULL) {
 		cli_error("%s", sb_str(&err));
-		parser_free(parser);
-		free(boxes);
+		free_boxes(boxes, n);
 		sb_free(&err);
 		return 1;
 	}
@@ -162,17 +180,15 @@ int cmd_fetch(struct cli *cli, int argc, char **argv)
 	env.cfg = cli->cfg;
 	env.ledger = cli->ledger;
 	env.intake = &intake;
-	env.parser = parser;
 	if (watching) {
 		failed = watch(boxes, n, &env, cli->cfg) < 0;
 	} else {
 		for (size_t i = 0; i < n; i++)
-			failed |= one_pass(boxes[i].box, &env, cli->cfg) < 0;
+			failed |= one_pass(&boxes[i], &env, cli->cfg) < 0;
 	}
 	intake_destroy(&intake);
 	X509_STORE_free(env.anchors);
-	parser_free(parser);
-	free(boxes);
+	free_boxes(boxes, n);
 	sb_free(&err);
 	return failed ? 1 : 0;
 }

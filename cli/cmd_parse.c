@@ -7,7 +7,8 @@
  *	Reads one message from a file (or "-" for stdin), runs the parser on
  *	it with the configured profiles and authserv-id, and prints the
  *	verdict: a readable summary, or the JSON of verdict_to_json() with
- *	--json.  No side effects: the ledger is not opened.
+ *	--json.  No side effects: the ledger is not opened.  Run as root, it
+ *	reads the file and then parses as [milter] user.
  *
  *	Without -c and without the default configuration file, the built-in
  *	defaults are used (no authserv-id: nothing is authenticated).
@@ -123,7 +124,10 @@ int cmd_parse(struct cli *cli, int argc, char **argv)
 		sb_free(&err);
 		return rc;
 	}
-	if (read_message(argv[optind], cli->cfg->max_message_size, &data) != 0) {
+	/* Read as who we are (the operator's file), parse a stranger's mail
+	 * as the milter's user, never as root. */
+	if (read_message(argv[optind], cli->cfg->max_message_size, &data) != 0
+	    || cli_become_role_user(cli) < 0) {
 		parser_free(parser);
 		sb_free(&data);
 		return 1;

@@ -235,7 +235,7 @@ static void print_details(struct ledger *ledger, const struct order_details *d)
 			   d->job.attempts, d->job.last_error ? ": " : "",
 			   d->job.last_error ? d->job.last_error : "");
 	printf("  events:\n");
-	ledger_each_event(ledger, o->id, 0, print_event_line, &with_order);
+	ledger_each_event(ledger, o->id, ORDER_EVENTS_SHOWN, print_event_line, &with_order);
 }
 
 int cmd_show(struct cli *cli, int argc, char **argv)

@@ -89,7 +89,7 @@ static const struct cli_command cli_commands[] = {
 	"check the configuration, the programs and directories it names"},
 	{"serve", NULL, cmd_serve, CLI_WEB, "serve",
 	"the read-only web view and /metrics on [web] listen (as [web] user)"},
-	{"parse", NULL, cmd_parse, CLI_NONE, "parse FILE.eml [--json]",
+	{"parse", NULL, cmd_parse, CLI_READER, "parse FILE.eml [--json]",
 	"what mailcert would make of one message; changes nothing"},
 	{NULL, NULL, NULL, CLI_NONE, NULL, NULL},
 };
@@ -166,9 +166,9 @@ int cli_load_config(struct cli *cli)
 	return 0;
 }
 
-/* become_role_user - the role's unprivileged user, when we are root */
+/* cli_become_role_user - the role's unprivileged user, when we are root */
 
-static int become_role_user(struct cli *cli)
+int cli_become_role_user(struct cli *cli)
 {
 	struct strbuf why = STRBUF_INIT;
 	const char *user = NULL;
@@ -201,7 +201,7 @@ int cli_open_ledger(struct cli *cli)
 
 	if (cli->ledger)
 		return 0;
-	if (cli_load_config(cli) < 0 || become_role_user(cli) < 0)
+	if (cli_load_config(cli) < 0 || cli_become_role_user(cli) < 0)
 		return -1;
 	where.intake_path = cli->cfg->ledger_path;
 	where.book_path = cli->cfg->orders_path;

@@ -24,6 +24,8 @@
 #ifndef MAILCERT_INSTALL_H
 #define MAILCERT_INSTALL_H
 
+#define INSTALL_REQUEST_MAX_STEP 10000	/* request ids taken may grow by this much at once */
+
 #include <stddef.h>
 #include <sys/stat.h>
 #include <sys/types.h>

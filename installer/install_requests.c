@@ -25,7 +25,11 @@
  *	keeps its own copy of the certificate in a new install job of the
  *	book (nothing happens twice: one job per order and certificate), and
  *	the cursor (book meta "intake_requests_seen") moves past the line.
- *	A line that fails is an event of the book and is skipped for good.
+ *	A line that fails is an event of the book and is skipped for good;
+ *	but a line whose id is more than INSTALL_REQUEST_MAX_STEP past the
+ *	cursor is refused without moving it (the intake's ids grow one by
+ *	one: such an id was written to push the cursor past every genuine
+ *	request to come), and the operator is told once.
  *	The install attempt checks everything again.  *added counts the new
  *	jobs.
  *
@@ -190,6 +194,23 @@ static int add_job(struct ledger *book, const struct request_line *r, int *added
 	return rc;
 }
 
+/* refuse_jump - a request id far past the last one taken: the intake's
+ * ids grow one by one, so this one was written by hand; taken, it would
+ * move the cursor past every genuine request to come.  The cursor stays,
+ * and the operator is told once. */
+
+static void refuse_jump(struct ledger *book, const struct request_line *r, long long cursor)
+{
+	char    ref[64];
+
+	snprintf(ref, sizeof(ref), "%lld", r->request);
+	if (book_notice_once(book, "install_request_jump", ref, NULL) == 1)
+		book_add_event(book, 0, "install_request_refused", "intake request %lld is more than %d "
+			       "past the last one taken (%lld): refused, and the cursor stays", r->request,
+			       INSTALL_REQUEST_MAX_STEP, cursor);
+	msg_warn("intake request %lld is far past the last one taken (%lld): refused", r->request, cursor);
+}
+
 /* take_lines - every complete line of the helper's output */
 
 static int take_lines(struct ledger *book, const char *out, size_t len, long long *cursor,
@@ -225,6 +246,11 @@ static int take_lines(struct ledger *book, const char *out, size_t len, long lon
 			continue;
 		}
 		if (r.request <= *cursor) {
+			json_decref(obj);
+			continue;
+		}
+		if (r.request > *cursor + INSTALL_REQUEST_MAX_STEP) {
+			refuse_jump(book, &r, *cursor);
 			json_decref(obj);
 			continue;
 		}

@@ -33,6 +33,7 @@
  * LICENSE
  *	See the README of mailcert.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -98,8 +99,24 @@ static char *read_password(const char *path, struct strbuf *why)
 
 static int loopback_host(const char *host)
 {
-	return strncmp(host, "127.", 4) == 0 || strcmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0
-	    || strcmp(host, "::1") == 0;
+	struct in_addr a;
+
+	if (strcmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0 || strcmp(host, "::1") == 0)
+		return 1;
+	return inet_pton(AF_INET, host, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
+}
+
+/* plain_name - a mailbox or folder name that goes between IMAP quotes as
+ * it is: printable ASCII, no quote, no backslash */
+
+static int plain_name(const char *name)
+{
+	if (*name == 0)
+		return 0;
+	for (const char *p = name; *p; p++)
+		if ((unsigned char) *p < 0x20 || (unsigned char) *p > 0x7e || *p == '"' || *p == '\\')
+			return 0;
+	return 1;
 }
 
 /* split_url - the connection's base URL and the mailbox */
@@ -139,6 +156,12 @@ static int split_url(struct pass *p, struct strbuf *why)
 	m = url_decode_all(url.path[0] == '/' ? url.path + 1 : url.path);
 	p->mailbox = m[0] ? m : (free(m), xstrdup("INBOX"));
 	url_clear(&url);
+	if (!plain_name(p->mailbox) || (strncmp(p->box->after, "move:", 5) == 0
+					 && !plain_name(p->box->after + 5))) {
+		sb_appendf(why, "[imap %s]: the mailbox and the folder of after = move: must be printable "
+			   "ASCII without quotes or backslashes", p->box->name);
+		return -1;
+	}
 	return 0;
 }
 

@@ -120,7 +120,7 @@ static const struct config_key config_keys[] = {
 	{"expiry", "warn_days", CT_DAYS, "30 14 7 3 1", CFG(warn_days)},
 	{"expiry", "interval", CT_INT, "3600", CFG(expiry_interval)},
 	{"web", "listen", CT_LISTEN, "127.0.0.1:8025", CFG(web_listen)},
-	{"web", "user", CT_STRING, "mailcert", CFG(web_user)},
+	{"web", "user", CT_STRING, "mailcert-web", CFG(web_user)},
 	{"web", "password_file", CT_PATH, NULL, CFG(web_password_file)},
 	{NULL, NULL, 0, NULL, 0},
 };
@@ -142,6 +142,7 @@ static const struct config_key target_keys[] = {
 static const struct config_key imap_keys[] = {
 	{"imap", "url", CT_URL, NULL, IMAP(url)},
 	{"imap", "user", CT_STRING, NULL, IMAP(user)},
+	{"imap", "authserv_id", CT_STRING, NULL, IMAP(authserv_id)},
 	{"imap", "password_file", CT_PATH, NULL, IMAP(password_file)},
 	{"imap", "poll_interval", CT_INT, "300", IMAP(poll_interval)},
 	{"imap", "after", CT_AFTER, "seen", IMAP(after)},

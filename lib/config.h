@@ -36,6 +36,7 @@ struct imap_config {
 	char   *name;
 	char   *url;			/* imaps://host[:port]/MAILBOX */
 	char   *user;
+	char   *authserv_id;		/* the provider's verifier; NULL: none believed */
 	char   *password_file;
 	int     poll_interval;
 	char   *after;			/* seen | move:FOLDER | delete */

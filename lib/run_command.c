@@ -102,7 +102,10 @@ static void run_child(char *const argv[], int in_fd, int out_fd, const struct ch
 	sigset_t none;
 	int     sig;
 
-	setpgid(0, 0);
+	/* A session of its own: no controlling terminal of root's that a
+	 * child run as another user could type into (TIOCSTI). */
+	if (setsid() < 0)
+		setpgid(0, 0);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	for (sig = 1; sig < NSIG; sig++)
@@ -265,7 +268,8 @@ static int start(const struct command_spec *spec, const struct child_user *user,
 	}
 	if (ex->pid == 0)
 		run_child(spec->argv->items, in[0], out[1], user);
-	setpgid(ex->pid, ex->pid);	/* also here: no race with kill(-pid) */
+	/* no setpgid() here: the child makes its own session (run_child), and
+	 * the timeout kills both -pid and pid */
 	close(out[1]);
 	close(in[0]);
 	ex->out_fd = out[0];

@@ -34,7 +34,8 @@ void approval_extract(const struct ca_profile *profile, const struct mail *mail,
 		      const char *link, struct verdict *verdict);
 
 /* trust.c */
-int trust_dkim(const char *authserv_id, int require_dkim, const struct ca_profile *profile,
+int trust_dkim(const char *authserv_id, int require_dkim, int topmost_only,
+	       const struct ca_profile *profile,
 	       const struct mail *mail, struct strlist *reasons);
 int trust_links(const struct ca_profile *profile, const struct strlist *candidates,
 		const char **chosen, int *ambiguous, struct strlist *reasons);

@@ -13,13 +13,17 @@
  *				  struct strlist *names)
  *	const struct ca_profile *parser_find_profile(const struct parser *parser,
  *						     const char *name)
+ *	void parser_set_authres(struct parser *parser, const char *authserv_id,
+ *				int topmost_only)
  *	void parser_free(struct parser *parser)
  * DESCRIPTION
  *	parser_new() loads and compiles the CA profiles (built in, then
  *	[ca] profiles) and keeps what parsing needs of cfg: authserv_id,
  *	require_dkim and max_message_size (the other limits are those of
  *	parse_limits.h).  On error it returns NULL with "FILE:LINE: what" in
- *	err.
+ *	err.  parser_set_authres() changes whose Authentication-Results
+ *	count, and whether only the topmost field does (mailcert fetch: the
+ *	mailbox's provider's own field, trust.c).
  *
  *	parser_parse() decides about one message (see classify.c, approval.c
  *	and trust.c for how); the verdict must have been through
@@ -50,6 +54,7 @@ struct parser {
 	struct profile_set profiles;
 	struct parse_limits limits;
 	char   *authserv_id;		/* NULL: no Authentication-Results counts */
+	int     authres_topmost;	/* only the topmost field (fetched mail) */
 	int     require_dkim;
 	struct cert_cache *cert_cache;	/* the CAs' certificates, decoded once */
 };
@@ -73,6 +78,13 @@ struct parser *parser_new(const struct config *cfg, struct strbuf *err)
 		return NULL;
 	}
 	return parser;
+}
+
+void parser_set_authres(struct parser *parser, const char *authserv_id, int topmost_only)
+{
+	free(parser->authserv_id);
+	parser->authserv_id = authserv_id ? xstrdup(authserv_id) : NULL;
+	parser->authres_topmost = topmost_only;
 }
 
 void parser_free(struct parser *parser)
@@ -125,7 +137,8 @@ static void decide(const struct parser *parser, const struct mail *mail, struct 
 		return;
 	}
 	v->ca = xstrdup(p->name);
-	dkim_ok = trust_dkim(parser->authserv_id, parser->require_dkim, p, mail, &v->reasons);
+	dkim_ok = trust_dkim(parser->authserv_id, parser->require_dkim, parser->authres_topmost, p, mail,
+			     &v->reasons);
 	if (v->kind == VERDICT_APPROVAL)
 		links_ok = trust_links(p, &candidates, &link, &ambiguous, &v->reasons);
 	approval_extract(p, mail, link, v);

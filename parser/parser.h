@@ -56,6 +56,9 @@ struct parser;
 
 struct parser *parser_new(const struct config *cfg, struct strbuf *err);
 void parser_free(struct parser *parser);
+/* Whose Authentication-Results count (NULL: none), and whether only the
+ * topmost field does (mail fetched from another provider's mailbox). */
+void parser_set_authres(struct parser *parser, const char *authserv_id, int topmost_only);
 
 /* Parse one whole message (headers and body as they arrived). Always fills
  * verdict (kind NONE with a reason when the mail cannot be read). */

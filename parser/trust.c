@@ -4,7 +4,7 @@
  * SYNOPSIS
  *	#include "classify.h"
  *
- *	int trust_dkim(const char *authserv_id, int require_dkim,
+ *	int trust_dkim(const char *authserv_id, int require_dkim, int topmost_only,
  *		       const struct ca_profile *profile,
  *		       const struct mail *mail, struct strlist *reasons)
  *	int trust_links(const struct ca_profile *profile,
@@ -26,6 +26,12 @@
  *	ours that disagree (a pass and a fail for the CA's domain) are not
  *	believed either.  Fields of other authserv-ids and fields that do
  *	not parse are ignored, each with a reason.
+ *
+ *	With topmost_only (mail fetched from another provider's mailbox,
+ *	which never passed our Postfix and its rule) only the topmost field
+ *	counts: the one the provider's MTA added when it took the mail,
+ *	under the provider's authserv-id; anything below it a stranger may
+ *	have written.
  *
  *	trust_links() is 1 when there is exactly one approval link (in
  *	normal form) and it is https to a host of the profile's link_hosts
@@ -126,8 +132,35 @@ static void tally_field(const struct ca_profile *p, const struct authres *ar,
 	}
 }
 
-int trust_dkim(const char *authserv_id, int require_dkim, const struct ca_profile *p,
-	       const struct mail *mail, struct strlist *reasons)
+/* trust_topmost - fetched mail: it never passed our Postfix, so only the
+ * topmost Authentication-Results field, the one the mailbox's provider
+ * added when it took the mail, may be believed; whatever lies below it a
+ * stranger may have written */
+
+static int trust_topmost(const char *authserv_id, const struct ca_profile *p,
+			 const struct mail *mail, struct strlist *reasons)
+{
+	struct dkim_tally tally = {0, 0};
+	struct authres ar;
+
+	if (mail->authres.count == 0 || !plain_id_first(mail->authres.items[0], authserv_id)
+	    || authres_parse(mail->authres.items[0], strlen(mail->authres.items[0]), &ar) < 0) {
+		strlist_addf(reasons, "the topmost Authentication-Results field is not %s's: not believed "
+			     "(fetched mail: only the provider's own field counts)", authserv_id);
+		return 0;
+	}
+	tally_field(p, &ar, &tally, reasons);
+	if (tally.pass > 0 && tally.other > 0) {
+		strlist_addf(reasons, "the results of %s disagree: not believed", authserv_id);
+		return 0;
+	}
+	if (tally.pass == 0)
+		strlist_addf(reasons, "no dkim=pass by %s for a domain of %s", authserv_id, p->name);
+	return tally.pass > 0;
+}
+
+int trust_dkim(const char *authserv_id, int require_dkim, int topmost_only,
+	       const struct ca_profile *p, const struct mail *mail, struct strlist *reasons)
 {
 	struct dkim_tally tally = {0, 0};
 	struct authres ar;
@@ -144,6 +177,8 @@ int trust_dkim(const char *authserv_id, int require_dkim, const struct ca_profil
 		strlist_add(reasons, "no authserv_id is configured: no Authentication-Results can be believed");
 		return 0;
 	}
+	if (topmost_only)
+		return trust_topmost(authserv_id, p, mail, reasons);
 	for (i = 0; i < mail->authres_odd.count; i++) {
 		if (mentions_id(mail->authres_odd.items[i], authserv_id)) {
 			strlist_addf(reasons, "an Authentication-Results field spelt another way names %s: "

@@ -30,8 +30,9 @@
  *
  *	order_details_load() reads one order with its latest approval,
  *	certificate and install job (0, LEDGER_NOT_FOUND or -1; free it
- *	either way); order_details_json() is that with its events, NULL
- *	when the ledger failed.
+ *	either way); order_details_json() is that with its newest
+ *	ORDER_EVENTS_SHOWN events (strangers can add events without end),
+ *	NULL when the ledger failed.
  * LICENSE
  *	See the README of mailcert.
  */
@@ -218,7 +219,7 @@ json_t *order_details_json(struct ledger *ledger, const struct order_details *d)
 	json_object_set_new(obj, "approval", d->has_approval ? approval_to_json(&d->approval) : json_null());
 	json_object_set_new(obj, "certificate", d->has_cert ? cert_to_json(&d->cert) : json_null());
 	json_object_set_new(obj, "install_job", d->has_job ? job_to_json(&d->job) : json_null());
-	if (ledger_each_event(ledger, d->order.id, 0, add_event_json, events) < 0) {
+	if (ledger_each_event(ledger, d->order.id, ORDER_EVENTS_SHOWN, add_event_json, events) < 0) {
 		json_decref(events);
 		json_decref(obj);
 		return NULL;

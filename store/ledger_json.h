@@ -8,6 +8,8 @@
 
 #include "ledger.h"
 
+#define ORDER_EVENTS_SHOWN	1000	/* the newest events of one order in its JSON */
+
 json_t *order_to_json(const struct order *order);
 json_t *event_to_json(const struct event *event);
 json_t *message_to_json(const struct message_record *msg);

@@ -36,7 +36,9 @@
  *	for one, with its order: what "mailcert approvals" and the web view
  *	show.
  *
- *	ledger_each_event() merges the events of both stores in time order.
+ *	ledger_each_event() merges the events of both stores in time order;
+ *	with a limit, the newest that many (a flood of events hides nothing
+ *	recent).
  * LICENSE
  *	See the README of mailcert.
  */
@@ -342,17 +344,21 @@ int ledger_each_event(struct ledger *ledger, long long order_id, long long limit
 	struct db_stmt *st;
 	int     rc;
 
+	/* the newest $2, then in time order */
 	if (ledger->role == LEDGER_ROLE_BOOK)
-		st = db_prepare(ledger->db, "SELECT id, order_id, at, kind, detail, 1 FROM book.events "
-				"WHERE $1 = 0 OR order_id = $1 ORDER BY at, id LIMIT $2");
+		st = db_prepare(ledger->db, "SELECT * FROM (SELECT id, order_id, at, kind, detail, 1 "
+				"FROM book.events WHERE $1 = 0 OR order_id = $1 ORDER BY at DESC, id DESC "
+				"LIMIT $2) ORDER BY 3, 1");
 	else if (order_id)
-		st = db_prepare(ledger->db, "SELECT * FROM (SELECT id, order_id, at, kind, detail, 0 "
-				"FROM events WHERE order_id = $1 UNION ALL SELECT id, order_id, at, kind, "
-				"detail, 1 FROM book.events WHERE order_id = $1) ORDER BY 3, 6, 1 LIMIT $2");
+		st = db_prepare(ledger->db, "SELECT * FROM (SELECT * FROM (SELECT id, order_id, at, kind, "
+				"detail, 0 FROM events WHERE order_id = $1 UNION ALL SELECT id, order_id, at, "
+				"kind, detail, 1 FROM book.events WHERE order_id = $1) ORDER BY 3 DESC, 6 DESC, "
+				"1 DESC LIMIT $2) ORDER BY 3, 6, 1");
 	else
-		st = db_prepare(ledger->db, "SELECT * FROM (SELECT id, order_id, at, kind, detail, 0 "
-				"FROM events WHERE $1 = 0 UNION ALL SELECT id, order_id, at, kind, detail, 1 "
-				"FROM book.events) ORDER BY 3, 6, 1 LIMIT $2");
+		st = db_prepare(ledger->db, "SELECT * FROM (SELECT * FROM (SELECT id, order_id, at, kind, "
+				"detail, 0 FROM events WHERE $1 = 0 UNION ALL SELECT id, order_id, at, kind, "
+				"detail, 1 FROM book.events) ORDER BY 3 DESC, 6 DESC, 1 DESC LIMIT $2) "
+				"ORDER BY 3, 6, 1");
 	if (st) {
 		db_bind_int(st, 1, order_id);
 		db_bind_int(st, 2, limit > 0 ? limit : (1LL << 62));

@@ -52,6 +52,7 @@ dpkg -i "$deb" >"$T/install.log" 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get 
 check "dpkg -i (and apt-get -f install) installs it" sh -c "dpkg-query -W -f='\${Status}' mailcert | grep -q 'ok installed'"
 check_eq "the milter's user" "$(id -gn mailcert 2>/dev/null)" "mailcert"
 check_eq "the approver's user, in group mailcert" "$(id -gn mailcert-approver 2>/dev/null)" "mailcert"
+check_eq "the web view's user, in group mailcert" "$(id -gn mailcert-web 2>/dev/null)" "mailcert"
 check_eq "/var/lib/mailcert is root's" "$(stat -c '%U %a' /var/lib/mailcert)" "root 755"
 check_eq "the intake's directory is mailcert's, group-shared" "$(stat -c '%U %G %a' /var/lib/mailcert/intake)" \
 	"mailcert mailcert 2770"
@@ -76,5 +77,5 @@ done
 check_eq "no file of the package is left" "${left# }" ""
 check "nor the state, the keys or the runtime directory" \
 	sh -c "! test -e /var/lib/mailcert -o -e /etc/mailcert -o -e /run/mailcert"
-check "nor the users" sh -c "! getent passwd mailcert >/dev/null && ! getent passwd mailcert-approver >/dev/null"
+check "nor the users" sh -c "! getent passwd mailcert >/dev/null && ! getent passwd mailcert-approver >/dev/null && ! getent passwd mailcert-web >/dev/null"
 check "nor the group" sh -c "! getent group mailcert >/dev/null"

@@ -3,7 +3,10 @@
 # directory: an approval and a certificate mail taken and recorded once
 # across two passes and a UIDVALIDITY change, the mailbox left as
 # [imap] after says (seen, move:FOLDER), a mail over max_message_size
-# recorded as such and not fetched whole; a wrong password, an untrusted
+# recorded as such and not fetched whole; only the topmost
+# Authentication-Results field of the mailbox's provider is believed (a
+# stranger's field below it, or one with our own authserv-id, is not);
+# a wrong password, an untrusted
 # server certificate, an unreachable server and plain imap:// each give a
 # clear error and change nothing.
 
@@ -86,6 +89,7 @@ key = $T/tls/key.pem
 [imap account]
 url = ${1:-imaps://127.0.0.1:$port/INBOX}
 user = certs
+authserv_id = imap.provider.example
 password_file = ${2:-$T/imap.password}
 ca_file = ${3:-$T/dc/cert.pem}
 after = seen
@@ -114,11 +118,24 @@ put() {
 }
 mkdir -p "$T/mails"
 python3 "$ROOT/tests/attacks/make-mails" "$T/mails"
-sed -e 's/example\.com/www.example.com/g' "$T/mails/match-ours.eml" >"$T/mails/approval.eml"
+# The CA's approval as the provider stored it: its own field on top.
+{
+	printf 'Authentication-Results: imap.provider.example; dkim=pass header.d=trust-provider.com\r\n'
+	sed -e 's/example\.com/www.example.com/g' "$T/mails/match-ours.eml"
+} >"$T/mails/approval.eml"
+# A stranger's: the provider found no signature; below its field, one
+# claiming the provider's pass, and the fixture's own with our id.
+{
+	printf 'Authentication-Results: imap.provider.example; dkim=none\r\n'
+	printf 'Authentication-Results: imap.provider.example; dkim=pass header.d=trust-provider.com\r\n'
+	sed -e 's/example\.com/www.example.com/g' -e 's/^Message-ID: <match-ours@/Message-ID: <forged@/' \
+		-e 's/Ours-1234-abcd/Forged-999-zz/' "$T/mails/match-ours.eml"
+} >"$T/mails/forged.eml"
 printf 'From: ca@example.org\r\nTo: certificates@example.net\r\nSubject: your certificate\r\nMessage-ID: <imap.1@example.org>\r\n\r\n%s\r\n' \
 	"$(cat "$PKI/www-ec.crt" "$PKI/inter2.crt" "$PKI/inter1.crt")" >"$T/mails/cert.eml"
 python3 -c 'import sys; open(sys.argv[1], "w").write("From: ca@example.org\r\nSubject: big\r\nMessage-ID: <imap.big@example.org>\r\n\r\n" + "x" * 100000 + "\r\n")' \
 	"$T/mails/big.eml"
+put certs forged "$T/mails/forged.eml"
 put certs approval "$T/mails/approval.eml"
 put certs cert "$T/mails/cert.eml"
 put certs big "$T/mails/big.eml"
@@ -127,7 +144,10 @@ put other approval "$T/mails/approval.eml"
 # Passes -----------------------------------------------------------------------------
 mc fetch >"$T/fetch1.out" 2>&1
 check_eq "the first pass succeeds" "$?" "0" || cat "$T/fetch1.out"
-check_eq "the approval is recorded" "$(mc show "$id" --json | python3 -c 'import json,sys; a=json.load(sys.stdin)["approval"]; print(a and a["code"])')" \
+check_contains "a stranger's fields below the provider's are not believed" \
+	"$(sqlite3 "$T/intake/ledger.db" "SELECT reason FROM messages WHERE message_id = 'forged@trust-provider.com'")" \
+	"no dkim=pass by imap.provider.example"
+check_eq "the approval the provider vouched for is recorded" "$(mc show "$id" --json | python3 -c 'import json,sys; a=json.load(sys.stdin)["approval"]; print(a and a["code"])')" \
 	"Ours-1234-abcd"
 check_eq "the certificate is issued" "$(mc show "$id" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])')" \
 	"issued"
@@ -135,9 +155,9 @@ check_contains "the large mail is recorded as too large" \
 	"$(sqlite3 "$T/intake/ledger.db" "SELECT reason FROM messages WHERE queue_id LIKE 'imap:account:%'")" \
 	"over max_message_size"
 recorded=$(messages)
-check_eq "four messages recorded (three, and the other mailbox's one)" "$recorded" "4"
+check_eq "five messages recorded (four, and the other mailbox's one)" "$recorded" "5"
 check_eq "after = seen: the mailbox's messages are flagged seen" \
-	"$(ls "$T/dc/home/certs/Maildir/cur" | grep -c ':2,.*S')" "3"
+	"$(ls "$T/dc/home/certs/Maildir/cur" | grep -c ':2,.*S')" "4"
 check_eq "after = move:Archive: the other mailbox's is moved" \
 	"$(find "$T/dc/home/other/Maildir/.Archive/cur" "$T/dc/home/other/Maildir/.Archive/new" -type f 2>/dev/null | wc -l)" "1"
 check_eq "and the inbox is empty" "$(find "$T/dc/home/other/Maildir/cur" "$T/dc/home/other/Maildir/new" -type f | wc -l)" "0"

@@ -223,3 +223,17 @@ esac
 refusals() { mc show "$1" --json | python3 -c 'import json,sys; print(sum(e["kind"] == "install_request_refused" for e in json.load(sys.stdin)["events"]))'; }
 check "the installer says why it refused order 1's rewritten requests" test "$(refusals "$o1")" -ge 1
 check "and order 2's" test "$(refusals "$o2")" -ge 1
+
+# A request id far past the last one, to push root's cursor beyond every
+# genuine request to come (the milter's user owns the intake's ledger and
+# can always stop installs; it must not do so silently): refused, told.
+as_sql "INSERT INTO certificates (order_id, sha256, spki_sha256, leaf_pem, chain_pem, names, not_before,
+	not_after, received_at) SELECT order_id, 'abababababababababababababababababababababababababababababababab', spki_sha256, leaf_pem, chain_pem, names,
+	not_before, not_after, received_at FROM certificates WHERE id = 1"
+as_sql "INSERT INTO install_requests (id, order_id, certificate_id, created_at)
+	VALUES (9000000000, $o1, (SELECT max(id) FROM certificates), 0)"
+cursor_before=$(sqlite3 "$T/orders.db" "SELECT value FROM meta WHERE key = 'intake_requests_seen'")
+"$MAILCERT" -c "$T/mailcert.conf" install --pending >>"$T/install.out" 2>&1
+check_eq "a request id far past the cursor does not move it" \
+	"$(sqlite3 "$T/orders.db" "SELECT value FROM meta WHERE key = 'intake_requests_seen'")" "$cursor_before"
+check_contains "and the operator is told why" "$(mc ledger)" "past the last one taken"

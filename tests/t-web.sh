@@ -84,6 +84,9 @@ check_eq "GET /style.css" "$(get "$URL/style.css")" "200 text/css; charset=utf-8
 check_eq "an unknown page: 404" "$(get "$URL/nothing")" "404 text/html; charset=utf-8"
 check_eq "an unknown order: 404" "$(get "$URL/order/999")" "404 text/html; charset=utf-8"
 check_eq "POST: 405" "$(get -X POST "$URL/orders")" "405 text/plain; charset=utf-8"
+check_eq "without a password, another Host is refused (DNS rebinding)" \
+	"$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: attacker.example' "$URL/api/approvals")" "421"
+check_eq "and localhost is served" "$(curl -s -o /dev/null -w '%{http_code}' -H "Host: localhost:$web_port" "$URL/orders")" "200"
 headers=$(curl -sI "$URL/orders")
 check_contains "a strict Content-Security-Policy" "$headers" "Content-Security-Policy: default-src 'none'; style-src 'self'"
 check_contains "nosniff" "$headers" "X-Content-Type-Options: nosniff"
@@ -103,6 +106,15 @@ get "$URL/approvals" >/dev/null
 check_contains "the believed approval link is the one clickable" "$(cat "$T/body")" \
 	'href="https://secure.trust-provider.com/products/EnterDCVCode?orderNumber=1234567890"'
 check_contains "with the warning about the reject link" "$(cat "$T/body")" "rejects"
+# A row the milter's user rewrote to another page of the CA's host: shown,
+# never as a link.
+as_user "$user" sqlite3 "$T/intake/ledger.db" \
+	"UPDATE approvals SET link = 'https://secure.trust-provider.com/products/RejectDCVCode?orderNumber=1234567890'"
+get "$URL/approvals" >/dev/null
+check "a rewritten link to the reject page is no link" sh -c "! grep -q 'href=\"https://secure.trust-provider.com/products/Reject' '$T/body'"
+check_contains "and is shown as text" "$(cat "$T/body")" "<code>https://secure.trust-provider.com/products/RejectDCVCode"
+as_user "$user" sqlite3 "$T/intake/ledger.db" \
+	"UPDATE approvals SET link = 'https://secure.trust-provider.com/products/EnterDCVCode?orderNumber=1234567890'"
 
 # The certificate arrives and is installed while the view runs.
 openssl req -new -key "$PKI/leaf-ec.key" -subj /CN=www.example.com -out "$T/req.csr" 2>/dev/null

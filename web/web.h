@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "ledger.h"
+#include "parser.h"
 #include "strbuf.h"
 
 #define WEB_MAX_CONNECTIONS	64	/* at once */
@@ -28,6 +29,7 @@ struct web_request {
 	const char *path;		/* without the query */
 	struct ledger *ledger;
 	const struct config *cfg;
+	const struct parser *parser;	/* the CA profiles: which link is clickable */
 	void   *conn;			/* struct MHD_Connection, for query arguments */
 };
 

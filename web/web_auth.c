@@ -14,8 +14,9 @@
  *	yescrypt ($y$), bcrypt ($2b$, as htpasswd -B makes it), SHA-512
  *	($6$) or SHA-256 ($5$).  A line with anything else (a plain
  *	password, DES) is refused, and so is a file others may write.
- *	Passwords are compared through crypt_r() and CRYPTO_memcmp(): the
- *	time taken says nothing of how close a guess was.
+ *	Passwords are compared through crypt_r() and CRYPTO_memcmp(), and an
+ *	unknown user name is hashed too: the time taken says nothing of how
+ *	close a guess was, nor whether the user exists.
  * LICENSE
  *	See the README of mailcert.
  */
@@ -104,21 +105,22 @@ struct web_users *web_users_load(const char *path, struct strbuf *why)
 
 int web_users_check(const struct web_users *u, const char *user, const char *password)
 {
-	struct crypt_data *data;
+	struct crypt_data *data = xcalloc(1, sizeof(*data));
+	const char *hash = u->hashes.items[0];	/* an unknown user costs the same */
 	const char *got;
-	int     ok = 0;
+	int     known = 0;
+	int     ok;
 
-	for (size_t i = 0; i < u->names.count; i++) {
-		if (strcmp(u->names.items[i], user) != 0)
-			continue;
-		data = xcalloc(1, sizeof(*data));
-		got = crypt_r(password, u->hashes.items[i], data);
-		ok = got && got[0] != '*' && strlen(got) == strlen(u->hashes.items[i])
-		    && CRYPTO_memcmp(got, u->hashes.items[i], strlen(got)) == 0;
-		OPENSSL_cleanse(data, sizeof(*data));
-		free(data);
-		break;
-	}
+	for (size_t i = 0; i < u->names.count && !known; i++)
+		if (strcmp(u->names.items[i], user) == 0) {
+			hash = u->hashes.items[i];
+			known = 1;
+		}
+	got = crypt_r(password, hash, data);
+	ok = known && got && got[0] != '*' && strlen(got) == strlen(hash)
+	    && CRYPTO_memcmp(got, hash, strlen(got)) == 0;
+	OPENSSL_cleanse(data, sizeof(*data));
+	free(data);
 	return ok;
 }
 

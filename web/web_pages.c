@@ -427,16 +427,36 @@ static int page_order(const struct web_request *req, struct web_reply *reply, lo
 /* /approvals -------------------------------------------------------------------- */
 
 /* believed_link - the one link a page makes clickable: a believed
- * approval's, https, not refused by the worker */
+ * approval's, not refused by the worker, and the CA's approval link as
+ * the approver checks it (approve_link_check(): its host and its path),
+ * in the checked normal form; NULL for any other */
 
-static int believed_link(const struct approval *a)
+static char *believed_link(const struct web_request *req, const struct approval *a,
+			   const struct order *o)
 {
-	return a->authenticated && a->link && strncmp(a->link, "https://", 8) == 0
-	    && strcmp(a->action_state, "failed") != 0 && strncmp(a->action_state, "unconfirmed", 11) != 0;
+	struct approve_action action;
+	struct approve_url url;
+	struct strbuf why = STRBUF_INIT;
+	char   *link = NULL;
+
+	if (!a->authenticated || a->link == NULL || strcmp(a->action_state, "failed") == 0
+	    || strncmp(a->action_state, "unconfirmed", 11) == 0
+	    || approve_action_for(req->parser, o->ca, &action) < 0)
+		return NULL;
+	if (approve_link_check(a->link, &action, &url, &why) == 0) {
+		link = url.text;
+		url.text = NULL;
+		approve_url_clear(&url);
+	}
+	sb_free(&why);
+	return link;
 }
 
-static void approval_row(struct strbuf *b, const struct approval *a, const struct order *o)
+static void approval_row(const struct web_request *req, struct strbuf *b, const struct approval *a,
+			 const struct order *o)
 {
+	char   *link;
+
 	sb_appendf(b, "<tr><td><a href=\"/order/%lld\">%lld</a></td><td>", o->id, o->id);
 	esc(b, o->domain);
 	sb_appends(b, "</td><td>");
@@ -451,14 +471,15 @@ static void approval_row(struct strbuf *b, const struct approval *a, const struc
 			   "--ca-order ", o->id);
 		esc(b, a->ca_order);
 		sb_appends(b, "</code> if it is yours");
-	} else if (believed_link(a)) {
+	} else if ((link = believed_link(req, a, o)) != NULL) {
 		sb_appends(b, "<a rel=\"noreferrer noopener\" href=\"");
-		esc(b, a->link);
+		esc(b, link);
 		sb_appends(b, "\">");
-		esc(b, a->link);
+		esc(b, link);
 		sb_appends(b, "</a><br>code: <code>");
 		esc(b, a->code);
 		sb_appends(b, "</code>");
+		free(link);
 	} else {
 		sb_appends(b, "<code>");
 		esc(b, a->link);
@@ -471,6 +492,7 @@ static void approval_row(struct strbuf *b, const struct approval *a, const struc
 
 /* One approvals page being written. */
 struct approval_rows {
+	const struct web_request *req;
 	struct strbuf *b;
 	size_t  n;
 };
@@ -479,7 +501,7 @@ static int take_approval_row(void *ctx, const struct approval *a, const struct o
 {
 	struct approval_rows *r = ctx;
 
-	approval_row(r->b, a, o);
+	approval_row(r->req, r->b, a, o);
 	r->n++;
 	return 0;
 }
@@ -487,7 +509,7 @@ static int take_approval_row(void *ctx, const struct approval *a, const struct o
 static int page_approvals(const struct web_request *req, struct web_reply *reply)
 {
 	struct strbuf *b = &reply->body;
-	struct approval_rows rows = {b, 0};
+	struct approval_rows rows = {req, b, 0};
 
 	html_reply(reply, 200);
 	page_begin(b, "Approvals waiting for a person");

@@ -19,7 +19,9 @@
  *	used by it only) until SIGTERM or SIGINT.  Only GET and HEAD are
  *	answered (405 else).  With a password file every request needs
  *	HTTP Basic credentials of one of its users (401 else, nothing
- *	shown).  Every response carries a strict Content-Security-Policy
+ *	shown); without one, a request on TCP whose Host is not a loopback
+ *	name is refused (421): a page that rebinds its own name to 127.0.0.1
+ *	does not read the view.  Every response carries a strict Content-Security-Policy
  *	(no script, styles from /style.css only, no frames, no forms),
  *	X-Content-Type-Options nosniff, Referrer-Policy no-referrer and
  *	Cache-Control no-store.  Large bodies (the JSON of every order,
@@ -34,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -55,6 +58,7 @@ struct web_server {
 	const struct config *cfg;
 	struct ledger *ledger;
 	struct web_users *users;	/* NULL: no password file */
+	struct parser *parser;		/* the CA profiles */
 };
 
 /* Listening ------------------------------------------------------------------ */
@@ -67,7 +71,9 @@ static int loopback_v4(const struct in_addr *a)
 static int listen_unix(const char *path, struct strbuf *why)
 {
 	struct sockaddr_un sun;
+	mode_t  old_mask;
 	int     fd;
+	int     rc;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -81,8 +87,10 @@ static int listen_unix(const char *path, struct strbuf *why)
 		return -1;
 	}
 	unlink(path);
-	if (bind(fd, (struct sockaddr *) &sun, sizeof(sun)) < 0 || chmod(path, 0660) < 0
-	    || listen(fd, WEB_BACKLOG) < 0) {
+	old_mask = umask(0117);		/* the socket is made 0660: no chmod of a name */
+	rc = bind(fd, (struct sockaddr *) &sun, sizeof(sun));
+	umask(old_mask);
+	if (rc < 0 || listen(fd, WEB_BACKLOG) < 0) {
 		sb_appendf(why, "[web] listen unix:%s: %s", path, strerror(errno));
 		close(fd);
 		return -1;
@@ -311,6 +319,31 @@ static enum MHD_Result ask_for_password(struct MHD_Connection *conn)
 	return rc;
 }
 
+/* loopback_host - a Host header naming this machine by a loopback name
+ * (127.0.0.0/8, [::1], localhost, with or without a port): without a
+ * password, a page that rebinds its own name to 127.0.0.1 (DNS rebinding)
+ * must not read the view */
+
+static int loopback_host(const char *host)
+{
+	char    name[256];
+	struct in_addr a;
+	size_t  len;
+
+	if (host == NULL)
+		return 0;
+	if (strncmp(host, "[::1]", 5) == 0)
+		return host[5] == 0 || host[5] == ':';
+	len = strcspn(host, ":");
+	if (len == 0 || len >= sizeof(name))
+		return 0;
+	memcpy(name, host, len);
+	name[len] = 0;
+	if (strcasecmp(name, "localhost") == 0)
+		return 1;
+	return inet_pton(AF_INET, name, &a) == 1 && loopback_v4(&a);
+}
+
 static int authorized(const struct web_server *srv, struct MHD_Connection *conn)
 {
 	char   *password = NULL;
@@ -349,11 +382,16 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		return send_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD\n");
 	if (!authorized(srv, conn))
 		return ask_for_password(conn);
+	if (srv->users == NULL && strncmp(srv->cfg->web_listen, "unix:", 5) != 0
+	    && !loopback_host(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host")))
+		return send_text(conn, MHD_HTTP_MISDIRECTED_REQUEST,
+				 "without [web] password_file only a loopback Host is served\n");
 	memset(&req, 0, sizeof(req));
 	memset(&reply, 0, sizeof(reply));
 	req.path = url;
 	req.ledger = srv->ledger;
 	req.cfg = srv->cfg;
+	req.parser = srv->parser;
 	req.conn = conn;
 	reply.status = MHD_HTTP_OK;
 	if (strcmp(url, "/metrics") == 0)
@@ -376,13 +414,17 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 
 int web_serve(int fd, const struct config *cfg, struct ledger *ledger, struct strbuf *why)
 {
-	struct web_server srv = {cfg, ledger, NULL};
+	struct web_server srv = {cfg, ledger, NULL, NULL};
 	struct MHD_Daemon *d;
 	sigset_t set;
 	int     sig;
 
-	if (cfg->web_password_file && (srv.users = web_users_load(cfg->web_password_file, why)) == NULL)
+	if ((srv.parser = parser_new(cfg, why)) == NULL)
 		return -1;
+	if (cfg->web_password_file && (srv.users = web_users_load(cfg->web_password_file, why)) == NULL) {
+		parser_free(srv.parser);
+		return -1;
+	}
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
@@ -397,6 +439,7 @@ int web_serve(int fd, const struct config *cfg, struct ledger *ledger, struct st
 	if (d == NULL) {
 		sb_appends(why, "libmicrohttpd would not start");
 		web_users_free(srv.users);
+		parser_free(srv.parser);
 		return -1;
 	}
 	msg_info("serving the ledger on %s%s", cfg->web_listen,
@@ -406,5 +449,6 @@ int web_serve(int fd, const struct config *cfg, struct ledger *ledger, struct st
 	msg_info("stopping on signal %d", sig);
 	MHD_stop_daemon(d);
 	web_users_free(srv.users);
+	parser_free(srv.parser);
 	return 0;
 }
