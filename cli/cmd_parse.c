@@ -126,8 +126,14 @@ int cmd_parse(struct cli *cli, int argc, char **argv)
 	}
 	/* Read as who we are (the operator's file), parse a stranger's mail
 	 * as the milter's user, never as root. */
-	if (read_message(argv[optind], cli->cfg->max_message_size, &data) != 0
-	    || cli_become_role_user(cli) < 0) {
+	if (read_message(argv[optind], cli->cfg->max_message_size, &data) != 0) {
+		parser_free(parser);
+		sb_free(&data);
+		return 1;
+	}
+	if (cli_become_role_user(cli) < 0) {
+		cli_error("as root, parse parses a stranger's mail as [milter] user only: make that user, "
+			  "name another with -c, or run it as yourself");
 		parser_free(parser);
 		sb_free(&data);
 		return 1;

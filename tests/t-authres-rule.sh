@@ -12,10 +12,13 @@
 make_tmpdir
 RULE=contrib/postfix/header_checks.mailcert
 command -v postmap >/dev/null 2>&1 || { not_ok "postmap is installed" "make deps"; exit 1; }
+# (parse, run as root, parses as [milter] user)
 cat >"$T/mailcert.conf" <<CONF
 [milter]
 authserv_id = mx.example.net
+user = $(test_user)
 CONF
+chmod 0644 "$T/mailcert.conf"
 PASS="dkim=pass header.d=trust-provider.com"
 mkdir "$T/pf"
 : >"$T/pf/main.cf"
