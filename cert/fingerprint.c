@@ -5,7 +5,6 @@
  *	int pkey_spki_sha256_hex(EVP_PKEY *pkey, char out[65])
  *	int cert_sha256_hex(X509 *cert, char out[65])
  *	int cert_spki_sha256_hex(X509 *cert, char out[65])
- *	EVP_PKEY *load_private_key(const char *path, struct strbuf *err)
  * DESCRIPTION
  *	An order is tied to its key by the SHA-256 of the key's DER
  *	SubjectPublicKeyInfo: a certificate belongs to an order when the
@@ -84,22 +83,3 @@ int cert_sha256_hex(X509 *cert, char out[SHA256_HEX_LEN + 1])
 	return 0;
 }
 
-EVP_PKEY *load_private_key(const char *path, struct strbuf *err)
-{
-	FILE *fp;
-	EVP_PKEY *pkey;
-
-	if ((fp = fopen(path, "r")) == NULL) {
-		sb_appendf(err, "%s: cannot open: %s", path, strerror(errno));
-		return NULL;
-	}
-	pkey = PEM_read_PrivateKey(fp, NULL, NULL, NULL);
-	fclose(fp);
-	if (pkey == NULL) {
-		sb_appendf(err, "%s: not a PEM private key (%s)", path,
-			   ERR_reason_error_string(ERR_peek_last_error()) ?
-			   ERR_reason_error_string(ERR_peek_last_error()) : "unreadable");
-		ERR_clear_error();
-	}
-	return pkey;
-}

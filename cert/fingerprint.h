@@ -21,6 +21,5 @@ int cert_spki_sha256_hex(X509 *cert, char out[SHA256_HEX_LEN + 1]);
 int cert_sha256_hex(X509 *cert, char out[SHA256_HEX_LEN + 1]);
 
 /* Read a PEM private key; NULL with the reason in err. */
-EVP_PKEY *load_private_key(const char *path, struct strbuf *err);
 
 #endif

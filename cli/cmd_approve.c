@@ -34,12 +34,6 @@
 #include "parser.h"
 
 
-static int add_waiting(void *array, const struct approval *a, const struct order *o)
-{
-	json_array_append_new(array, waiting_approval_to_json(a, o));
-	return 0;
-}
-
 static int print_waiting(void *unused, const struct approval *a, const struct order *o)
 {
 	char    when[32];
@@ -84,7 +78,7 @@ int cmd_approvals(struct cli *cli, int argc, char **argv)
 		array = json_array();
 	else
 		printf("%-6s %-28s %-10s %-20s %s\n", "ORDER", "DOMAIN", "CA", "STATE", "RECEIVED");
-	if (ledger_each_waiting_approval(cli->ledger, 0, json ? add_waiting : print_waiting, array) < 0) {
+	if (ledger_each_waiting_approval(cli->ledger, 0, json ? waiting_approval_append : print_waiting, array) < 0) {
 		json_decref(array);
 		return cli_error("%s", ledger_error(cli->ledger));
 	}

@@ -33,7 +33,6 @@
  * LICENSE
  *	See the README of mailcert.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -97,15 +96,6 @@ static char *read_password(const char *path, struct strbuf *why)
 	return xstrdup(buf);
 }
 
-static int loopback_host(const char *host)
-{
-	struct in_addr a;
-
-	if (strcmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0 || strcmp(host, "::1") == 0)
-		return 1;
-	return inet_pton(AF_INET, host, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
-}
-
 /* plain_name - a mailbox or folder name that goes between IMAP quotes as
  * it is: printable ASCII, no quote, no backslash */
 
@@ -138,7 +128,7 @@ static int split_url(struct pass *p, struct strbuf *why)
 		url_clear(&url);
 		return -1;
 	}
-	if (strcmp(url.scheme, "imap") == 0 && !(p->box->allow_plaintext && loopback_host(url.host))) {
+	if (strcmp(url.scheme, "imap") == 0 && !(p->box->allow_plaintext && url_host_is_loopback(url.host))) {
 		sb_appendf(why, "[imap %s] url %s: plain imap:// only with allow_plaintext = yes, and only to "
 			   "loopback; use imaps://", p->box->name, p->box->url);
 		url_clear(&url);

@@ -8,6 +8,7 @@
  *	int url_check_https_host(const struct url *url,
  *				 const struct strlist *hosts, struct strbuf *why)
  *	size_t url_query_count(const struct url *url, const char *name)
+ *	int url_host_is_loopback(const char *host)
  *	char *url_normal_path(const char *path)
  *	char *url_decode_all(const char *text)
  *	void url_clear(struct url *url)
@@ -38,6 +39,10 @@
  *	url_query_count() counts the query's parameters of one name: a CA's
  *	link names its order once.
  *
+ *	url_host_is_loopback() is 1 for localhost, an address of
+ *	127.0.0.0/8 and ::1 (bracketed or not): the one test of "this
+ *	machine" for plain IMAP and the web view's Host.
+ *
  *	url_decode_all() decodes every escape, again and again (at most
  *	URL_DECODE_ROUNDS times) until nothing changes: "%2552" is "R", as
  *	a server that decodes twice would read it.  It is for comparing with
@@ -45,6 +50,7 @@
  * LICENSE
  *	See the README of mailcert.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -448,6 +454,27 @@ int url_check_https_host(const struct url *url, const struct strlist *hosts, str
 		return -1;
 	}
 	return 0;
+}
+
+int url_host_is_loopback(const char *host)
+{
+	struct in_addr a;
+	struct in6_addr a6;
+	char    inner[64];
+	size_t  len = host ? strlen(host) : 0;
+
+	if (len == 0)
+		return 0;
+	if (strcasecmp(host, "localhost") == 0)
+		return 1;
+	if (host[0] == '[' && host[len - 1] == ']' && len - 2 < sizeof(inner)) {
+		memcpy(inner, host + 1, len - 2);
+		inner[len - 2] = 0;
+		return inet_pton(AF_INET6, inner, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+	}
+	if (inet_pton(AF_INET6, host, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6);
+	return inet_pton(AF_INET, host, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
 }
 
 size_t url_query_count(const struct url *url, const char *name)

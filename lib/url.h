@@ -45,5 +45,7 @@ char *url_normal_path(const char *path);
 /* text with every %XX decoded (NUL as '?'), for refusing what a server
  * might decode further. */
 char *url_decode_all(const char *text);
+/* localhost, 127.0.0.0/8 or ::1 (bracketed or not) */
+int url_host_is_loopback(const char *host);
 
 #endif

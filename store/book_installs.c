@@ -107,26 +107,22 @@ int book_install_add(struct ledger *ledger, const struct install_job *job, long 
 			"state, attempts, next_try, not_before, not_after, leaf_pem, chain_pem, created_at, "
 			"updated_at) VALUES ($1, $2, $3, 'pending', 0, $4, $5, $6, $7, $8, $4, $4) "
 			"ON CONFLICT (order_id, cert_sha256) DO NOTHING RETURNING id");
-	if (st) {
-		db_bind_int(st, 1, job->order_id);
-		db_bind_text(st, 2, job->cert_sha256);
-		db_bind_int(st, 3, job->request_id);
-		db_bind_int(st, 4, now);
-		db_bind_int(st, 5, job->not_before);
-		db_bind_int(st, 6, job->not_after);
-		db_bind_text(st, 7, job->leaf_pem);
-		db_bind_text(st, 8, job->chain_pem ? job->chain_pem : "");
-	}
+	db_bind_int(st, 1, job->order_id);
+	db_bind_text(st, 2, job->cert_sha256);
+	db_bind_int(st, 3, job->request_id);
+	db_bind_int(st, 4, now);
+	db_bind_int(st, 5, job->not_before);
+	db_bind_int(st, 6, job->not_after);
+	db_bind_text(st, 7, job->leaf_pem);
+	db_bind_text(st, 8, job->chain_pem ? job->chain_pem : "");
 	rc = ledger_returning_id(ledger, st, job_id, &found, "adding an install job");
 	if (rc == 0 && found) {
 		*is_new = 1;
 	} else if (rc == 0) {
 		st = db_prepare(ledger->db, "SELECT id FROM book.installs WHERE order_id = $1 "
 				"AND cert_sha256 = $2");
-		if (st) {
-			db_bind_int(st, 1, job->order_id);
-			db_bind_text(st, 2, job->cert_sha256);
-		}
+		db_bind_int(st, 1, job->order_id);
+		db_bind_text(st, 2, job->cert_sha256);
 		rc = ledger_returning_id(ledger, st, job_id, &found, "reading an install job");
 		if (rc == 0 && !found)
 			rc = ledger_refuse(ledger, "install job of order %lld vanished", job->order_id);
@@ -139,8 +135,7 @@ int book_install_get(struct ledger *ledger, long long id, struct install_job *jo
 	struct db_stmt *st = db_prepare(ledger->db, "SELECT " JOB_COLUMNS " FROM book.installs "
 					"WHERE id = $1");
 
-	if (st)
-		db_bind_int(st, 1, id);
+	db_bind_int(st, 1, id);
 	return ledger_first(ledger, st, job_from_row, job, "reading an install job");
 }
 
@@ -149,8 +144,7 @@ int book_install_latest(struct ledger *ledger, long long order_id, struct instal
 	struct db_stmt *st = db_prepare(ledger->db, "SELECT " JOB_COLUMNS " FROM book.installs "
 					"WHERE order_id = $1 ORDER BY id DESC LIMIT 1");
 
-	if (st)
-		db_bind_int(st, 1, order_id);
+	db_bind_int(st, 1, order_id);
 	return ledger_first(ledger, st, job_from_row, job, "reading an install job");
 }
 
@@ -160,8 +154,7 @@ int book_install_latest_done(struct ledger *ledger, long long order_id, struct i
 					"WHERE order_id = $1 AND state = 'done' "
 					"ORDER BY not_after DESC, id DESC LIMIT 1");
 
-	if (st)
-		db_bind_int(st, 1, order_id);
+	db_bind_int(st, 1, order_id);
 	return ledger_first(ledger, st, job_from_row, job, "reading an install job");
 }
 
@@ -170,8 +163,7 @@ int book_install_by_cert(struct ledger *ledger, const char *sha256, struct insta
 	struct db_stmt *st = db_prepare(ledger->db, "SELECT " JOB_COLUMNS " FROM book.installs "
 					"WHERE cert_sha256 = $1 ORDER BY (state = 'done') DESC, id DESC LIMIT 1");
 
-	if (st)
-		db_bind_text(st, 1, sha256);
+	db_bind_text(st, 1, sha256);
 	return ledger_first(ledger, st, job_from_row, job, "reading an install job");
 }
 
@@ -189,10 +181,8 @@ int book_installs_due(struct ledger *ledger, long long now, const char *mine_pre
 			"(state = 'pending' AND next_try <= $1) OR (state = 'running' AND "
 			"(lease_until < $1 OR substr(claimed_by, 1, length($2)) = $2)) "
 			"ORDER BY next_try, id");
-	if (st) {
-		db_bind_int(st, 1, now);
-		db_bind_text(st, 2, mine_prefix ? mine_prefix : "\001");
-	}
+	db_bind_int(st, 1, now);
+	db_bind_text(st, 2, mine_prefix ? mine_prefix : "\001");
 	return ledger_collect(ledger, st, id_from_row, sizeof(long long), max, (void **) ids, count,
 			      "listing due install jobs");
 }
@@ -210,17 +200,12 @@ int book_install_claim(struct ledger *ledger, long long id, long long now, int l
 			"WHERE id = $1 AND ((state = 'pending' AND next_try <= $2) "
 			"OR (state = 'running' AND (lease_until < $2 OR "
 			"substr(claimed_by, 1, length($5)) = $5)))");
-	rc = -1;
-	if (st) {
-		db_bind_int(st, 1, id);
-		db_bind_int(st, 2, now);
-		db_bind_int(st, 3, now + lease);
-		db_bind_text(st, 4, who);
-		db_bind_text(st, 5, mine_prefix ? mine_prefix : "\001");
-		rc = ledger_run(ledger, st, "claiming an install job");
-	} else {
-		ledger_fail(ledger, NULL);
-	}
+	db_bind_int(st, 1, id);
+	db_bind_int(st, 2, now);
+	db_bind_int(st, 3, now + lease);
+	db_bind_text(st, 4, who);
+	db_bind_text(st, 5, mine_prefix ? mine_prefix : "\001");
+	rc = ledger_run(ledger, st, "claiming an install job");
 	if (rc == 0 && db_changes(ledger->db) == 0)
 		rc = LEDGER_NOT_FOUND;
 	return ledger_write_end(ledger, rc);
@@ -236,17 +221,12 @@ int book_install_finish(struct ledger *ledger, long long id, enum install_state 
 		return -1;
 	st = db_prepare(ledger->db, "UPDATE book.installs SET state = $2, next_try = $3, "
 			"last_error = $4, lease_until = 0, updated_at = $5 WHERE id = $1");
-	rc = -1;
-	if (st) {
-		db_bind_int(st, 1, id);
-		db_bind_text(st, 2, install_state_name(state));
-		db_bind_int(st, 3, next_try);
-		db_bind_text(st, 4, last_error);
-		db_bind_int(st, 5, ledger_now());
-		rc = ledger_run(ledger, st, "finishing an install job");
-	} else {
-		ledger_fail(ledger, NULL);
-	}
+	db_bind_int(st, 1, id);
+	db_bind_text(st, 2, install_state_name(state));
+	db_bind_int(st, 3, next_try);
+	db_bind_text(st, 4, last_error);
+	db_bind_int(st, 5, ledger_now());
+	rc = ledger_run(ledger, st, "finishing an install job");
 	return ledger_write_end(ledger, rc);
 }
 

@@ -141,8 +141,7 @@ int book_get_order(struct ledger *ledger, long long id, struct order *order)
 	struct db_stmt *st;
 
 	st = db_prepare(ledger->db, "SELECT " ORDER_COLUMNS " FROM book.orders o WHERE o.id = $1");
-	if (st)
-		db_bind_int(st, 1, id);
+	db_bind_int(st, 1, id);
 	return ledger_first(ledger, st, order_from_row, order, "reading an order");
 }
 
@@ -153,8 +152,7 @@ int book_orders_with_key(struct ledger *ledger, const char *spki_sha256, struct 
 
 	st = db_prepare(ledger->db, "SELECT " ORDER_COLUMNS " FROM book.orders o "
 			"WHERE o.key_sha256 = $1 ORDER BY o.id DESC");
-	if (st)
-		db_bind_text(st, 1, spki_sha256);
+	db_bind_text(st, 1, spki_sha256);
 	return select_orders(ledger, st, orders, count, 0);
 }
 
@@ -165,10 +163,8 @@ int book_orders_with_ca_order(struct ledger *ledger, const char *ca, const char 
 
 	st = db_prepare(ledger->db, "SELECT " ORDER_COLUMNS " FROM book.orders o "
 			"WHERE o.ca = $1 AND o.ca_order = $2 AND o.status = 'open' ORDER BY o.id");
-	if (st) {
-		db_bind_text(st, 1, ca);
-		db_bind_text(st, 2, ca_order);
-	}
+	db_bind_text(st, 1, ca);
+	db_bind_text(st, 2, ca_order);
 	return select_orders(ledger, st, orders, count, 0);
 }
 
@@ -179,10 +175,8 @@ int book_open_orders_on_target(struct ledger *ledger, const char *target, long l
 
 	st = db_prepare(ledger->db, "SELECT " ORDER_COLUMNS " FROM book.orders o "
 			"WHERE o.target = $1 AND o.status = 'open' AND o.id <> $2 ORDER BY o.id");
-	if (st) {
-		db_bind_text(st, 1, target);
-		db_bind_int(st, 2, except);
-	}
+	db_bind_text(st, 1, target);
+	db_bind_int(st, 2, except);
 	return select_orders(ledger, st, orders, count, 0);
 }
 
@@ -225,18 +219,15 @@ int book_orders_near_domain(struct ledger *ledger, const char *ca, const char *d
 	sprintf(high, "%s/", rname);
 	st = db_prepare(ledger->db, "SELECT order_id FROM book.order_names "
 			"WHERE rname = $1 OR (rname > $2 AND rname < $3)");
-	if (st) {
-		db_bind_text(st, 1, rname);
-		db_bind_text(st, 2, low);
-		db_bind_text(st, 3, high);
-	}
+	db_bind_text(st, 1, rname);
+	db_bind_text(st, 2, low);
+	db_bind_text(st, 3, high);
 	rc = ledger_each_row(ledger, st, add_id, &ids, "finding orders by name");
 	for (p = strchr(domain, '.'); rc >= 0 && p && strchr(p + 1, '.'); p = strchr(p + 1, '.')) {
 		free(rname);
 		rname = name_reversed(p + 1);
 		st = db_prepare(ledger->db, "SELECT order_id FROM book.order_names WHERE rname = $1");
-		if (st)
-			db_bind_text(st, 1, rname);
+		db_bind_text(st, 1, rname);
 		rc = ledger_each_row(ledger, st, add_id, &ids, "finding orders by name");
 	}
 	for (i = 0; rc >= 0 && i < ids.count && n < max; i++) {
@@ -333,15 +324,10 @@ static int insert_name(struct ledger *ledger, long long id, const char *name)
 
 	st = db_prepare(ledger->db, "INSERT INTO book.order_names (order_id, name, rname) "
 			"VALUES ($1, $2, $3) ON CONFLICT DO NOTHING");
-	rc = -1;
-	if (st) {
-		db_bind_int(st, 1, id);
-		db_bind_text(st, 2, lower);
-		db_bind_text(st, 3, rname);
-		rc = ledger_run(ledger, st, "recording an order name");
-	} else {
-		ledger_fail(ledger, NULL);
-	}
+	db_bind_int(st, 1, id);
+	db_bind_text(st, 2, lower);
+	db_bind_text(st, 3, rname);
+	rc = ledger_run(ledger, st, "recording an order name");
 	free(lower);
 	free(rname);
 	return rc;
@@ -420,17 +406,12 @@ int book_update_order(struct ledger *ledger, long long id, const char *ca_order,
 	st = db_prepare(ledger->db, "UPDATE book.orders SET ca_order = COALESCE($2, ca_order), "
 			"contact = COALESCE($3, contact), approve_mode = COALESCE($4, approve_mode), "
 			"updated_at = $5 WHERE id = $1 AND status = 'open'");
-	rc = -1;
-	if (st) {
-		db_bind_int(st, 1, id);
-		db_bind_text(st, 2, ca_order);
-		db_bind_text(st, 3, contact);
-		db_bind_text(st, 4, approve_mode);
-		db_bind_int(st, 5, ledger_now());
-		rc = ledger_run(ledger, st, "changing an order");
-	} else {
-		ledger_fail(ledger, NULL);
-	}
+	db_bind_int(st, 1, id);
+	db_bind_text(st, 2, ca_order);
+	db_bind_text(st, 3, contact);
+	db_bind_text(st, 4, approve_mode);
+	db_bind_int(st, 5, ledger_now());
+	rc = ledger_run(ledger, st, "changing an order");
 	if (rc == 0 && db_changes(ledger->db) == 0)
 		rc = ledger_refuse(ledger, "order %lld is not open (or does not exist)", id);
 	if (rc == 0)
@@ -456,17 +437,12 @@ int book_close_order(struct ledger *ledger, long long id, enum book_status statu
 	    : "UPDATE book.orders SET status = $2, closed_reason = $4, updated_at = $3 "
 	    "WHERE id = $1 AND status IN ('open', 'installed')";
 	st = db_prepare(ledger->db, sql);
-	rc = -1;
-	if (st) {
-		db_bind_int(st, 1, id);
-		db_bind_text(st, 2, book_status_name(status));
-		db_bind_int(st, 3, ledger_now());
-		if (status != BOOK_INSTALLED)
-			db_bind_text(st, 4, reason);
-		rc = ledger_run(ledger, st, "closing an order");
-	} else {
-		ledger_fail(ledger, NULL);
-	}
+	db_bind_int(st, 1, id);
+	db_bind_text(st, 2, book_status_name(status));
+	db_bind_int(st, 3, ledger_now());
+	if (status != BOOK_INSTALLED)
+		db_bind_text(st, 4, reason);
+	rc = ledger_run(ledger, st, "closing an order");
 	if (rc == 0 && db_changes(ledger->db) == 0)
 		rc = ledger_refuse(ledger, "order %lld cannot become %s (already closed, or no such order)",
 				   id, book_status_name(status));
@@ -484,15 +460,10 @@ int book_link_successor(struct ledger *ledger, long long predecessor, long long 
 	if (ledger_write_begin(ledger) < 0)
 		return -1;
 	st = db_prepare(ledger->db, "UPDATE book.orders SET successor = $2, updated_at = $3 WHERE id = $1");
-	rc = -1;
-	if (st) {
-		db_bind_int(st, 1, predecessor);
-		db_bind_int(st, 2, successor);
-		db_bind_int(st, 3, ledger_now());
-		rc = ledger_run(ledger, st, "linking a renewal");
-	} else {
-		ledger_fail(ledger, NULL);
-	}
+	db_bind_int(st, 1, predecessor);
+	db_bind_int(st, 2, successor);
+	db_bind_int(st, 3, ledger_now());
+	rc = ledger_run(ledger, st, "linking a renewal");
 	if (rc == 0)
 		rc = book_add_event(ledger, predecessor, "renewed", "renewed by order %lld", successor);
 	return ledger_write_end(ledger, rc);
@@ -510,16 +481,11 @@ int book_notice_once(struct ledger *ledger, const char *kind, const char *ref,
 		return -1;
 	st = db_prepare(ledger->db, "INSERT INTO book.notices (kind, ref, sent_at, recipient) "
 			"VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING");
-	rc = -1;
-	if (st) {
-		db_bind_text(st, 1, kind);
-		db_bind_text(st, 2, ref);
-		db_bind_int(st, 3, ledger_now());
-		db_bind_text(st, 4, recipient);
-		rc = ledger_run(ledger, st, "recording a notice");
-	} else {
-		ledger_fail(ledger, NULL);
-	}
+	db_bind_text(st, 1, kind);
+	db_bind_text(st, 2, ref);
+	db_bind_int(st, 3, ledger_now());
+	db_bind_text(st, 4, recipient);
+	rc = ledger_run(ledger, st, "recording a notice");
 	if (rc == 0)
 		rc = db_changes(ledger->db) > 0 ? 1 : 0;
 	return ledger_write_end(ledger, rc);
@@ -537,10 +503,8 @@ int book_notice_sent(struct ledger *ledger, const char *kind, const char *ref)
 	int     rc;
 
 	st = db_prepare(ledger->db, "SELECT 1 FROM book.notices WHERE kind = $1 AND ref = $2");
-	if (st) {
-		db_bind_text(st, 1, kind);
-		db_bind_text(st, 2, ref);
-	}
+	db_bind_text(st, 1, kind);
+	db_bind_text(st, 2, ref);
 	rc = ledger_first(ledger, st, first_int, &one, "reading a notice");
 	return rc < 0 ? -1 : rc == 0;
 }
@@ -550,8 +514,7 @@ int book_meta_get(struct ledger *ledger, const char *key, long long *value)
 	struct db_stmt *st = db_prepare(ledger->db, "SELECT value FROM book.meta WHERE key = $1");
 
 	*value = 0;
-	if (st)
-		db_bind_text(st, 1, key);
+	db_bind_text(st, 1, key);
 	return ledger_first(ledger, st, first_int, value, "reading the book's meta");
 }
 
@@ -564,13 +527,8 @@ int book_meta_set(struct ledger *ledger, const char *key, long long value)
 		return -1;
 	st = db_prepare(ledger->db, "INSERT INTO book.meta (key, value) VALUES ($1, $2) "
 			"ON CONFLICT (key) DO UPDATE SET value = excluded.value");
-	rc = -1;
-	if (st) {
-		db_bind_text(st, 1, key);
-		db_bind_int(st, 2, value);
-		rc = ledger_run(ledger, st, "writing the book's meta");
-	} else {
-		ledger_fail(ledger, NULL);
-	}
+	db_bind_text(st, 1, key);
+	db_bind_int(st, 2, value);
+	rc = ledger_run(ledger, st, "writing the book's meta");
 	return ledger_write_end(ledger, rc);
 }

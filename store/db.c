@@ -87,14 +87,19 @@ void db_release(struct db_stmt *st)
 	}
 }
 
+/* A statement that failed to prepare (NULL) takes its binds and does
+ * nothing: the caller learns of it once, from ledger_run() or the row
+ * iterator. */
 void db_bind_int(struct db_stmt *st, int n, long long value)
 {
-	st->db->ops->bind_int(st, n, value);
+	if (st)
+		st->db->ops->bind_int(st, n, value);
 }
 
 void db_bind_text(struct db_stmt *st, int n, const char *text)
 {
-	st->db->ops->bind_text(st, n, text);
+	if (st)
+		st->db->ops->bind_text(st, n, text);
 }
 
 int db_step(struct db_stmt *st)

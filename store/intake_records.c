@@ -74,17 +74,15 @@ int intake_record_message(struct ledger *ledger, struct message_record *msg)
 	st = db_prepare(ledger->db, "INSERT INTO messages (message_id, queue_id, mail_from, rcpt_to, "
 			"subject, verdict, reason, order_id, received_at) "
 			"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id");
-	if (st) {
-		db_bind_text(st, 1, msg->message_id);
-		db_bind_text(st, 2, msg->queue_id);
-		db_bind_text(st, 3, msg->mail_from);
-		db_bind_text(st, 4, msg->rcpt_to);
-		db_bind_text(st, 5, msg->subject);
-		db_bind_text(st, 6, msg->verdict ? msg->verdict : "none");
-		db_bind_text(st, 7, msg->reason);
-		bind_id_or_null(st, 8, msg->order_id);
-		db_bind_int(st, 9, msg->received_at);
-	}
+	db_bind_text(st, 1, msg->message_id);
+	db_bind_text(st, 2, msg->queue_id);
+	db_bind_text(st, 3, msg->mail_from);
+	db_bind_text(st, 4, msg->rcpt_to);
+	db_bind_text(st, 5, msg->subject);
+	db_bind_text(st, 6, msg->verdict ? msg->verdict : "none");
+	db_bind_text(st, 7, msg->reason);
+	bind_id_or_null(st, 8, msg->order_id);
+	db_bind_int(st, 9, msg->received_at);
 	rc = ledger_returning_id(ledger, st, &msg->id, &found, "recording a message");
 	return ledger_write_end(ledger, rc);
 }
@@ -151,27 +149,23 @@ int intake_add_approval(struct ledger *ledger, struct approval *a, int *is_new)
 			"ca_order, domain, dedup, authenticated, received_at, action_state, attempts, "
 			"next_try) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $9) "
 			"ON CONFLICT (order_id, dedup) DO NOTHING RETURNING id");
-	if (st) {
-		db_bind_int(st, 1, a->order_id);
-		bind_id_or_null(st, 2, a->message_row);
-		db_bind_text(st, 3, a->link);
-		db_bind_text(st, 4, a->code);
-		db_bind_text(st, 5, a->ca_order);
-		db_bind_text(st, 6, a->domain);
-		db_bind_text(st, 7, a->dedup);
-		db_bind_int(st, 8, a->authenticated);
-		db_bind_int(st, 9, a->received_at);
-		db_bind_text(st, 10, a->action_state ? a->action_state : "pending");
-	}
+	db_bind_int(st, 1, a->order_id);
+	bind_id_or_null(st, 2, a->message_row);
+	db_bind_text(st, 3, a->link);
+	db_bind_text(st, 4, a->code);
+	db_bind_text(st, 5, a->ca_order);
+	db_bind_text(st, 6, a->domain);
+	db_bind_text(st, 7, a->dedup);
+	db_bind_int(st, 8, a->authenticated);
+	db_bind_int(st, 9, a->received_at);
+	db_bind_text(st, 10, a->action_state ? a->action_state : "pending");
 	rc = ledger_returning_id(ledger, st, &a->id, &found, "recording an approval");
 	if (rc == 0 && found) {
 		*is_new = 1;
 	} else if (rc == 0) {
 		st = db_prepare(ledger->db, "SELECT id FROM approvals WHERE order_id = $1 AND dedup = $2");
-		if (st) {
-			db_bind_int(st, 1, a->order_id);
-			db_bind_text(st, 2, a->dedup);
-		}
+		db_bind_int(st, 1, a->order_id);
+		db_bind_text(st, 2, a->dedup);
 		rc = ledger_returning_id(ledger, st, &a->id, &found, "reading an approval");
 	}
 	return ledger_write_end(ledger, rc);
@@ -182,8 +176,7 @@ int intake_get_approval(struct ledger *ledger, long long id, struct approval *a)
 	struct db_stmt *st = db_prepare(ledger->db, "SELECT " APPROVAL_COLUMNS " FROM approvals "
 					"WHERE id = $1");
 
-	if (st)
-		db_bind_int(st, 1, id);
+	db_bind_int(st, 1, id);
 	return ledger_first(ledger, st, approval_from_row, a, "reading an approval");
 }
 
@@ -192,8 +185,7 @@ int intake_latest_approval(struct ledger *ledger, long long order_id, struct app
 	struct db_stmt *st = db_prepare(ledger->db, "SELECT " APPROVAL_COLUMNS " FROM approvals "
 					"WHERE order_id = $1 ORDER BY id DESC LIMIT 1");
 
-	if (st)
-		db_bind_int(st, 1, order_id);
+	db_bind_int(st, 1, order_id);
 	return ledger_first(ledger, st, approval_from_row, a, "reading an approval");
 }
 
@@ -206,17 +198,12 @@ int intake_update_approval(struct ledger *ledger, const struct approval *a)
 		return -1;
 	st = db_prepare(ledger->db, "UPDATE approvals SET action_state = $1, attempts = $2, "
 			"next_try = $3, last_error = $4 WHERE id = $5");
-	rc = -1;
-	if (st) {
-		db_bind_text(st, 1, a->action_state);
-		db_bind_int(st, 2, a->attempts);
-		db_bind_int(st, 3, a->next_try);
-		db_bind_text(st, 4, a->last_error);
-		db_bind_int(st, 5, a->id);
-		rc = ledger_run(ledger, st, "updating an approval");
-	} else {
-		ledger_fail(ledger, NULL);
-	}
+	db_bind_text(st, 1, a->action_state);
+	db_bind_int(st, 2, a->attempts);
+	db_bind_int(st, 3, a->next_try);
+	db_bind_text(st, 4, a->last_error);
+	db_bind_int(st, 5, a->id);
+	rc = ledger_run(ledger, st, "updating an approval");
 	return ledger_write_end(ledger, rc);
 }
 
@@ -241,10 +228,8 @@ int intake_list_approvals(struct ledger *ledger, const char *const *states, long
 	for (s = 0; states[s] && (max == 0 || n < max); s++) {
 		st = db_prepare(ledger->db, "SELECT " APPROVAL_COLUMNS " FROM approvals "
 				"WHERE action_state = $1 AND next_try <= $2 ORDER BY id");
-		if (st) {
-			db_bind_text(st, 1, states[s]);
-			db_bind_int(st, 2, now);
-		}
+		db_bind_text(st, 1, states[s]);
+		db_bind_int(st, 2, now);
 		if (ledger_collect(ledger, st, approval_from_row, sizeof(*some), max ? max - n : 0,
 				   (void **) &some, &got, "listing approvals") < 0) {
 			approvals_free(some, got);
@@ -323,28 +308,25 @@ int intake_add_certificate(struct ledger *ledger, struct cert_record *c, int *is
 			"spki_sha256, leaf_pem, chain_pem, subject, issuer, names, not_before, not_after, "
 			"received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) "
 			"ON CONFLICT (sha256) DO NOTHING RETURNING id");
-	if (st) {
-		bind_id_or_null(st, 1, c->order_id);
-		bind_id_or_null(st, 2, c->message_row);
-		db_bind_text(st, 3, c->sha256);
-		db_bind_text(st, 4, c->spki_sha256);
-		db_bind_text(st, 5, c->leaf_pem);
-		db_bind_text(st, 6, c->chain_pem ? c->chain_pem : "");
-		db_bind_text(st, 7, c->subject);
-		db_bind_text(st, 8, c->issuer);
-		db_bind_text(st, 9, names[0] == '\n' ? names + 1 : names);
-		db_bind_int(st, 10, c->not_before);
-		db_bind_int(st, 11, c->not_after);
-		db_bind_int(st, 12, c->received_at);
-	}
+	bind_id_or_null(st, 1, c->order_id);
+	bind_id_or_null(st, 2, c->message_row);
+	db_bind_text(st, 3, c->sha256);
+	db_bind_text(st, 4, c->spki_sha256);
+	db_bind_text(st, 5, c->leaf_pem);
+	db_bind_text(st, 6, c->chain_pem ? c->chain_pem : "");
+	db_bind_text(st, 7, c->subject);
+	db_bind_text(st, 8, c->issuer);
+	db_bind_text(st, 9, names[0] == '\n' ? names + 1 : names);
+	db_bind_int(st, 10, c->not_before);
+	db_bind_int(st, 11, c->not_after);
+	db_bind_int(st, 12, c->received_at);
 	rc = ledger_returning_id(ledger, st, &c->id, &found, "recording a certificate");
 	free(names);
 	if (rc == 0 && found) {
 		*is_new = 1;
 	} else if (rc == 0) {
 		st = db_prepare(ledger->db, "SELECT id FROM certificates WHERE sha256 = $1");
-		if (st)
-			db_bind_text(st, 1, c->sha256);
+		db_bind_text(st, 1, c->sha256);
 		rc = ledger_returning_id(ledger, st, &c->id, &found, "reading a certificate");
 	}
 	return ledger_write_end(ledger, rc);
@@ -355,8 +337,7 @@ int intake_get_certificate(struct ledger *ledger, long long id, struct cert_reco
 	struct db_stmt *st = db_prepare(ledger->db, "SELECT " CERT_COLUMNS " FROM certificates "
 					"WHERE id = $1");
 
-	if (st)
-		db_bind_int(st, 1, id);
+	db_bind_int(st, 1, id);
 	return ledger_first(ledger, st, cert_from_row, c, "reading a certificate");
 }
 
@@ -365,8 +346,7 @@ int intake_certificate_by_sha(struct ledger *ledger, const char *sha256, struct 
 	struct db_stmt *st = db_prepare(ledger->db, "SELECT " CERT_COLUMNS " FROM certificates "
 					"WHERE sha256 = $1");
 
-	if (st)
-		db_bind_text(st, 1, sha256);
+	db_bind_text(st, 1, sha256);
 	return ledger_first(ledger, st, cert_from_row, c, "reading a certificate");
 }
 
@@ -375,8 +355,7 @@ int intake_latest_certificate(struct ledger *ledger, long long order_id, struct 
 	struct db_stmt *st = db_prepare(ledger->db, "SELECT " CERT_COLUMNS " FROM certificates "
 					"WHERE order_id = $1 ORDER BY id DESC LIMIT 1");
 
-	if (st)
-		db_bind_int(st, 1, order_id);
+	db_bind_int(st, 1, order_id);
 	return ledger_first(ledger, st, cert_from_row, c, "reading a certificate");
 }
 
@@ -402,18 +381,15 @@ int intake_add_install_request(struct ledger *ledger, long long order_id, long l
 		return -1;
 	st = db_prepare(ledger->db, "INSERT INTO install_requests (order_id, certificate_id, created_at) "
 			"VALUES ($1, $2, $3) ON CONFLICT (certificate_id) DO NOTHING RETURNING id");
-	if (st) {
-		db_bind_int(st, 1, order_id);
-		db_bind_int(st, 2, certificate_id);
-		db_bind_int(st, 3, ledger_now());
-	}
+	db_bind_int(st, 1, order_id);
+	db_bind_int(st, 2, certificate_id);
+	db_bind_int(st, 3, ledger_now());
 	rc = ledger_returning_id(ledger, st, request_id, &found, "adding an install request");
 	if (rc == 0 && found) {
 		*is_new = 1;
 	} else if (rc == 0) {
 		st = db_prepare(ledger->db, "SELECT id FROM install_requests WHERE certificate_id = $1");
-		if (st)
-			db_bind_int(st, 1, certificate_id);
+		db_bind_int(st, 1, certificate_id);
 		rc = ledger_returning_id(ledger, st, request_id, &found, "reading an install request");
 	}
 	return ledger_write_end(ledger, rc);
@@ -452,10 +428,8 @@ int intake_each_install_request(struct ledger *ledger, long long after, size_t m
 	st = db_prepare(ledger->db, "SELECT r.id, r.order_id, r.certificate_id, c.sha256, c.leaf_pem, "
 			"c.chain_pem FROM install_requests r JOIN certificates c ON c.id = r.certificate_id "
 			"WHERE r.id > $1 ORDER BY r.id LIMIT $2");
-	if (st) {
-		db_bind_int(st, 1, after);
-		db_bind_int(st, 2, (long long) max);
-	}
+	db_bind_int(st, 1, after);
+	db_bind_int(st, 2, (long long) max);
 	rc = ledger_each_row(ledger, st, call_with_request, &each, "listing install requests");
 	return rc < 0 ? -1 : 0;
 }
@@ -474,8 +448,7 @@ int intake_get_progress(struct ledger *ledger, long long order_id, enum order_st
 	int     rc;
 
 	*state = ORDER_AWAITING_APPROVAL;
-	if (st)
-		db_bind_int(st, 1, order_id);
+	db_bind_int(st, 1, order_id);
 	rc = ledger_first(ledger, st, state_from_row, state, "reading an order's progress");
 	return rc == LEDGER_NOT_FOUND ? 0 : rc;
 }
@@ -518,15 +491,10 @@ int intake_set_progress(struct ledger *ledger, long long order_id, enum order_st
 		st = db_prepare(ledger->db, "INSERT INTO order_progress (order_id, state, updated_at) "
 				"VALUES ($1, $2, $3) ON CONFLICT (order_id) DO UPDATE SET "
 				"state = excluded.state, updated_at = excluded.updated_at");
-		rc = -1;
-		if (st) {
-			db_bind_int(st, 1, order_id);
-			db_bind_text(st, 2, order_state_name(state));
-			db_bind_int(st, 3, ledger_now());
-			rc = ledger_run(ledger, st, "changing an order's progress");
-		} else {
-			ledger_fail(ledger, NULL);
-		}
+		db_bind_int(st, 1, order_id);
+		db_bind_text(st, 2, order_state_name(state));
+		db_bind_int(st, 3, ledger_now());
+		rc = ledger_run(ledger, st, "changing an order's progress");
 		if (rc == 0)
 			rc = intake_add_event(ledger, order_id, "state", "%s -> %s: %s",
 					      order_state_name(from), order_state_name(state), why ? why : "");
@@ -579,8 +547,7 @@ int intake_imap_get(struct ledger *ledger, const char *mailbox, long long *uidva
 	long long v[2] = {0, 0};
 	int     rc;
 
-	if (st)
-		db_bind_text(st, 1, mailbox);
+	db_bind_text(st, 1, mailbox);
 	rc = ledger_first(ledger, st, two_ints, v, "reading a mailbox's state");
 	*uidvalidity = v[0];
 	*last_uid = v[1];
@@ -599,16 +566,11 @@ int intake_imap_set(struct ledger *ledger, const char *mailbox, long long uidval
 			"VALUES ($1, $2, $3, $4) ON CONFLICT (mailbox) DO UPDATE SET "
 			"uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid, "
 			"updated_at = excluded.updated_at");
-	rc = -1;
-	if (st) {
-		db_bind_text(st, 1, mailbox);
-		db_bind_int(st, 2, uidvalidity);
-		db_bind_int(st, 3, last_uid);
-		db_bind_int(st, 4, ledger_now());
-		rc = ledger_run(ledger, st, "writing a mailbox's state");
-	} else {
-		ledger_fail(ledger, NULL);
-	}
+	db_bind_text(st, 1, mailbox);
+	db_bind_int(st, 2, uidvalidity);
+	db_bind_int(st, 3, last_uid);
+	db_bind_int(st, 4, ledger_now());
+	rc = ledger_run(ledger, st, "writing a mailbox's state");
 	return ledger_write_end(ledger, rc);
 }
 
@@ -621,15 +583,10 @@ int intake_imap_seen(struct ledger *ledger, const char *mailbox, const char *dig
 		return -1;
 	st = db_prepare(ledger->db, "INSERT INTO imap_seen (mailbox, digest, seen_at) "
 			"VALUES ($1, $2, $3) ON CONFLICT DO NOTHING");
-	rc = -1;
-	if (st) {
-		db_bind_text(st, 1, mailbox);
-		db_bind_text(st, 2, digest);
-		db_bind_int(st, 3, ledger_now());
-		rc = ledger_run(ledger, st, "recording a fetched message");
-	} else {
-		ledger_fail(ledger, NULL);
-	}
+	db_bind_text(st, 1, mailbox);
+	db_bind_text(st, 2, digest);
+	db_bind_int(st, 3, ledger_now());
+	rc = ledger_run(ledger, st, "recording a fetched message");
 	if (rc == 0)
 		rc = db_changes(ledger->db) > 0 ? 0 : 1;
 	return ledger_write_end(ledger, rc);
@@ -646,10 +603,8 @@ int intake_imap_known(struct ledger *ledger, const char *mailbox, const char *di
 					"WHERE mailbox = $1 AND digest = $2");
 	long long n = 0;
 
-	if (st) {
-		db_bind_text(st, 1, mailbox);
-		db_bind_text(st, 2, digest);
-	}
+	db_bind_text(st, 1, mailbox);
+	db_bind_text(st, 2, digest);
 	if (ledger_first(ledger, st, one_int, &n, "looking up a fetched message") < 0)
 		return -1;
 	return n > 0;

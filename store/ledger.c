@@ -106,6 +106,8 @@ int ledger_run(struct ledger *ledger, struct db_stmt *st, const char *what)
 {
 	int     rc;
 
+	if (st == NULL)			/* db_prepare() failed */
+		return ledger_fail(ledger, NULL);
 	while ((rc = db_step(st)) == DB_ROW)
 		;
 	db_release(st);

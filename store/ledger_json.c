@@ -10,6 +10,8 @@
  *	json_t *approval_to_json(const struct approval *a)
  *	json_t *waiting_approval_to_json(const struct approval *a,
  *					 const struct order *o)
+ *	int waiting_approval_append(void *array, const struct approval *a,
+ *				    const struct order *o)
  *	int order_details_load(struct ledger *ledger, long long id,
  *			       struct order_details *d)
  *	json_t *order_details_json(struct ledger *ledger,
@@ -226,4 +228,10 @@ json_t *order_details_json(struct ledger *ledger, const struct order_details *d)
 	}
 	json_object_set_new(obj, "events", events);
 	return obj;
+}
+
+int waiting_approval_append(void *array, const struct approval *a, const struct order *o)
+{
+	json_array_append_new(array, waiting_approval_to_json(a, o));
+	return 0;
 }

@@ -15,6 +15,8 @@ json_t *event_to_json(const struct event *event);
 json_t *message_to_json(const struct message_record *msg);
 json_t *approval_to_json(const struct approval *a);
 json_t *waiting_approval_to_json(const struct approval *a, const struct order *o);
+/* A waiting_fn: the approval's JSON onto the array given as ctx. */
+int waiting_approval_append(void *array, const struct approval *a, const struct order *o);
 /* One order and what belongs to it. */
 struct order_details {
 	struct order order;

@@ -142,8 +142,7 @@ int ledger_get_order(struct ledger *ledger, long long id, struct order *order)
 	if (sql == NULL)
 		sql = view_sql("WHERE o.id = $1");
 	st = db_prepare(ledger->db, sql);
-	if (st)
-		db_bind_int(st, 1, id);
+	db_bind_int(st, 1, id);
 	return ledger_first(ledger, st, view_from_row, order, "reading an order");
 }
 
@@ -359,10 +358,8 @@ int ledger_each_event(struct ledger *ledger, long long order_id, long long limit
 				"detail, 0 FROM events WHERE $1 = 0 UNION ALL SELECT id, order_id, at, kind, "
 				"detail, 1 FROM book.events) ORDER BY 3 DESC, 6 DESC, 1 DESC LIMIT $2) "
 				"ORDER BY 3, 6, 1");
-	if (st) {
-		db_bind_int(st, 1, order_id);
-		db_bind_int(st, 2, limit > 0 ? limit : (1LL << 62));
-	}
+	db_bind_int(st, 1, order_id);
+	db_bind_int(st, 2, limit > 0 ? limit : (1LL << 62));
 	rc = ledger_each_row(ledger, st, call_with_event, &each, "listing events");
 	return rc < 0 ? -1 : 0;
 }
@@ -411,10 +408,8 @@ int ledger_each_message(struct ledger *ledger, long long order_id, long long lim
 		st = db_prepare(ledger->db, "SELECT id, message_id, queue_id, mail_from, rcpt_to, subject, "
 				"verdict, reason, order_id, received_at FROM messages WHERE $1 = 0 "
 				"ORDER BY id DESC LIMIT $2");
-	if (st) {
-		db_bind_int(st, 1, order_id);
-		db_bind_int(st, 2, limit > 0 ? limit : (1LL << 62));
-	}
+	db_bind_int(st, 1, order_id);
+	db_bind_int(st, 2, limit > 0 ? limit : (1LL << 62));
 	rc = ledger_each_row(ledger, st, call_with_message, &each, "listing messages");
 	return rc < 0 ? -1 : 0;
 }

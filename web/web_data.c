@@ -246,17 +246,11 @@ static int api_order(const struct web_request *req, struct web_reply *reply, lon
 	return 0;
 }
 
-static int add_waiting(void *array, const struct approval *a, const struct order *o)
-{
-	json_array_append_new(array, waiting_approval_to_json(a, o));
-	return 0;
-}
-
 static int api_approvals(const struct web_request *req, struct web_reply *reply)
 {
 	json_t *array = json_array();
 
-	if (ledger_each_waiting_approval(req->ledger, WEB_LIMIT_MAX, add_waiting, array) < 0) {
+	if (ledger_each_waiting_approval(req->ledger, WEB_LIMIT_MAX, waiting_approval_append, array) < 0) {
 		json_decref(array);
 		return -1;
 	}

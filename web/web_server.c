@@ -45,6 +45,7 @@
 #include <microhttpd.h>
 
 #include "msg.h"
+#include "url.h"
 #include "mymalloc.h"
 #include "web.h"
 
@@ -62,11 +63,6 @@ struct web_server {
 };
 
 /* Listening ------------------------------------------------------------------ */
-
-static int loopback_v4(const struct in_addr *a)
-{
-	return (ntohl(a->s_addr) >> 24) == 127;
-}
 
 static int listen_unix(const char *path, struct strbuf *why)
 {
@@ -151,13 +147,13 @@ static int listen_inet(const struct config *cfg, const char *text, struct strbuf
 		sin.sin_port = htons((unsigned short) port);
 		sa = (struct sockaddr *) &sin;
 		salen = sizeof(sin);
-		loopback = loopback_v4(&sin.sin_addr);
+		loopback = url_host_is_loopback(host);
 	} else if (inet_pton(AF_INET6, host, &sin6.sin6_addr) == 1) {
 		sin6.sin6_family = AF_INET6;
 		sin6.sin6_port = htons((unsigned short) port);
 		sa = (struct sockaddr *) &sin6;
 		salen = sizeof(sin6);
-		loopback = IN6_IS_ADDR_LOOPBACK(&sin6.sin6_addr);
+		loopback = url_host_is_loopback(host);
 	} else {
 		sb_appendf(why, "[web] listen %s: %s is not an IP address", text, host);
 		return -1;
@@ -327,21 +323,17 @@ static enum MHD_Result ask_for_password(struct MHD_Connection *conn)
 static int loopback_host(const char *host)
 {
 	char    name[256];
-	struct in_addr a;
 	size_t  len;
 
 	if (host == NULL)
 		return 0;
-	if (strncmp(host, "[::1]", 5) == 0)
-		return host[5] == 0 || host[5] == ':';
-	len = strcspn(host, ":");
-	if (len == 0 || len >= sizeof(name))
+	/* the port off: "[::1]:8025", "127.0.0.1:8025", "localhost" */
+	len = host[0] == '[' ? strcspn(host, "]") + 1 : strcspn(host, ":");
+	if (len >= sizeof(name) || (host[len] != 0 && host[len] != ':'))
 		return 0;
 	memcpy(name, host, len);
 	name[len] = 0;
-	if (strcasecmp(name, "localhost") == 0)
-		return 1;
-	return inet_pton(AF_INET, name, &a) == 1 && loopback_v4(&a);
+	return url_host_is_loopback(name);
 }
 
 static int authorized(const struct web_server *srv, struct MHD_Connection *conn)

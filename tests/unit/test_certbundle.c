@@ -16,6 +16,7 @@
 
 #include "certbundle.h"
 #include "check.h"
+#include "install.h"
 #include "fingerprint.h"
 #include "strbuf.h"
 
@@ -280,7 +281,7 @@ static void test_fields(void)
 	}
 	check_int((long long) leaf->not_before, 1704067200LL, "fields: notBefore 2024-01-01");
 	check_int((long long) leaf->not_after, 2335219200LL, "fields: notAfter 2044-01-01");
-	if ((key = load_private_key(PKI "leaf-ec.key", &err)) != NULL) {
+	if ((key = key_read_file(PKI "leaf-ec.key", &err)) != NULL) {
 		pkey_spki_sha256_hex(key, spki);
 		EVP_PKEY_free(key);
 	}

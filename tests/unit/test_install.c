@@ -189,7 +189,7 @@ static void pem_of(const char *name, struct strbuf *out)
 static void key_pem_of(const char *name, struct strbuf *out)
 {
 	struct strbuf why = STRBUF_INIT;
-	EVP_PKEY *pkey = load_private_key(path_in(PKI "%s", name), &why);
+	EVP_PKEY *pkey = key_read_file(path_in(PKI "%s", name), &why);
 
 	if (pkey)
 		private_key_pem(pkey, out);
@@ -328,7 +328,7 @@ static struct ledger *open_store(const struct config *cfg, enum ledger_role role
 static void store_key(const struct config *cfg, const char *name, char sha[SHA256_HEX_LEN + 1])
 {
 	struct strbuf why = STRBUF_INIT;
-	EVP_PKEY *pkey = load_private_key(path_in(PKI "%s", name), &why);
+	EVP_PKEY *pkey = key_read_file(path_in(PKI "%s", name), &why);
 	char *path = NULL;
 
 	sha[0] = 0;
@@ -539,8 +539,8 @@ static int leaf_fields(X509 *x, X509 *ca, EVP_PKEY *key, time_t not_before, time
 static X509 *make_leaf(time_t not_before, time_t not_after)
 {
 	struct strbuf why = STRBUF_INIT;
-	EVP_PKEY *key = load_private_key(PKI "leaf-ec.key", &why);
-	EVP_PKEY *ca_key = load_private_key(PKI "inter2.key", &why);
+	EVP_PKEY *key = key_read_file(PKI "leaf-ec.key", &why);
+	EVP_PKEY *ca_key = key_read_file(PKI "inter2.key", &why);
 	X509 *ca = read_cert(PKI "inter2.crt");
 	X509 *x = X509_new();
 

@@ -16,6 +16,7 @@
 
 #include "certbundle.h"
 #include "check.h"
+#include "install.h"
 #include "fingerprint.h"
 #include "strbuf.h"
 #include "strlist.h"
@@ -130,7 +131,7 @@ static EVP_PKEY *pki_key(const char *name)
 	EVP_PKEY *key;
 
 	snprintf(path, sizeof(path), PKI "%s.key", name);
-	if ((key = load_private_key(path, &err)) == NULL)
+	if ((key = key_read_file(path, &err)) == NULL)
 		printf("# %s\n", sb_str(&err));
 	sb_free(&err);
 	return key;
