@@ -22,7 +22,7 @@ UNITDIR	?= /lib/systemd/system
 
 CC	?= cc
 VERSION	= 0.3.0
-PKGS	= gmime-3.0 openssl libpcre2-8 sqlite3 libarchive inih jansson libcurl libmicrohttpd libcrypt
+PKGS	= gmime-3.0 openssl libpcre2-8 sqlite3 libpq libarchive inih jansson libcurl libmicrohttpd libcrypt
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN	= -Wall -Wextra -Werror -Wno-unused-parameter
@@ -114,12 +114,12 @@ $(TEST_VERIFIER): contrib/test-verifier/mailcert-test-verifier.c
 
 # Tests ------------------------------------------------------------------
 
-$(B)/tests/%: tests/unit/%.c tests/unit/check.h $(B)/libmailcert.a
+$(B)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(B)/libmailcert.a
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
 	@$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(B)/libmailcert.a $(LIBS)
 
-$(B)/asan/tests/%: tests/unit/%.c tests/unit/check.h $(B)/asan/libmailcert.a
+$(B)/asan/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(B)/asan/libmailcert.a
 	@mkdir -p $(@D)
 	@echo "  LD asan $@"
 	@$(CC) $(ALL_CFLAGS) -O1 $(SAN) -Itests/unit -o $@ $< $(B)/asan/libmailcert.a $(LIBS)

@@ -92,6 +92,8 @@ int cmd_install_requests(struct cli *cli, int argc, char **argv);
 int cmd_expiring(struct cli *cli, int argc, char **argv);
 int cmd_orders(struct cli *cli, int argc, char **argv);
 int cmd_show(struct cli *cli, int argc, char **argv);
+int cmd_ledger_init(struct cli *cli, int argc, char **argv);
+int cmd_ledger_copy(struct cli *cli, int argc, char **argv);
 int cmd_ledger(struct cli *cli, int argc, char **argv);
 int cmd_check_config(struct cli *cli, int argc, char **argv);
 int cmd_parse(struct cli *cli, int argc, char **argv);

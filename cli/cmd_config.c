@@ -16,6 +16,13 @@
  *	and can reach its socket, spool and ledger directories; the
  *	approver's and installer's socket directories exist.
  *
+ *	With [ledger] url (PostgreSQL) the ledger's directories are not
+ *	checked; instead each role connects as its own user would (root's
+ *	for the book, [milter] user, [approve] user and [web] user in a
+ *	child that has become that user) and must find the schemas current:
+ *	a role the database does not know, a refused authentication, a
+ *	missing "mailcert ledger init" are each named.
+ *
  *	Then, when the order book can be read, which open orders use which
  *	target (two on one target would overwrite each other).
  *
@@ -199,12 +206,68 @@ static void check_milter_user(struct check *c)
 			problem(c, "%s cannot make its socket in %s (that directory must be the milter "
 				"user's; %s)", pw.pw_name, dir, "systemd: RuntimeDirectory=mailcert/milter");
 	}
-	parent_of(cfg->ledger_path, dir, sizeof(dir));
-	if (!can_as(&pw, dir, W_OK | X_OK))
-		problem(c, "%s cannot write its ledger directory %s%s", pw.pw_name, dir, "");
-	if (!can_as(&pw, cfg->orders_path, R_OK) && access(cfg->orders_path, F_OK) == 0)
-		problem(c, "%s cannot read the order book %s%s", pw.pw_name, cfg->orders_path, "");
+	if (cfg->ledger_url == NULL) {
+		parent_of(cfg->ledger_path, dir, sizeof(dir));
+		if (!can_as(&pw, dir, W_OK | X_OK))
+			problem(c, "%s cannot write its ledger directory %s%s", pw.pw_name, dir, "");
+		if (!can_as(&pw, cfg->orders_path, R_OK) && access(cfg->orders_path, F_OK) == 0)
+			problem(c, "%s cannot read the order book %s%s", pw.pw_name, cfg->orders_path, "");
+	}
 	free(pw.pw_name);
+}
+
+/* connects_as - can user open the PostgreSQL ledger in role?  Asked in a
+ * child that has become the user; what failed is said by the child. */
+
+static int connects_as(const struct config *cfg, const char *key, const char *user,
+		       enum ledger_role role)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct ledger_location where;
+	struct ledger *ledger;
+	struct passwd *pw = user ? getpwnam(user) : NULL;
+	pid_t   pid;
+	int     status;
+
+	if (user && pw == NULL)
+		return 0;			/* said by check_role_user() */
+	fflush(stdout);
+	if ((pid = fork()) < 0)
+		return 0;
+	if (pid == 0) {
+		if (pw && geteuid() == 0 && pw->pw_uid != 0
+		    && (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0
+			|| setuid(pw->pw_uid) < 0))
+			_exit(2);
+		ledger_location_of(&where, cfg, "mailcert check-config");
+		if (ledger_open(&where, role, &ledger, &err) < 0) {
+			fprintf(stderr, "mailcert: %s %s: %s\n", key, user ? user : "(root)", sb_str(&err));
+			_exit(1);
+		}
+		ledger_close(ledger);
+		_exit(0);
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+static void check_pgsql_roles(struct check *c)
+{
+	const struct config *cfg = c->cfg;
+
+	if (cfg->ledger_url == NULL)
+		return;
+	if (!connects_as(cfg, "the order book's role", NULL, LEDGER_ROLE_BOOK))
+		c->problems++;
+	if (!connects_as(cfg, "[milter] user", cfg->milter_user, LEDGER_ROLE_INTAKE))
+		c->problems++;
+	if (strcmp(cfg->approve_user, cfg->milter_user) != 0
+	    && !connects_as(cfg, "[approve] user", cfg->approve_user, LEDGER_ROLE_INTAKE))
+		c->problems++;
+	if (cfg->web_user && getpwnam(cfg->web_user)
+	    && !connects_as(cfg, "[web] user", cfg->web_user, LEDGER_ROLE_READER))
+		c->problems++;
 }
 
 static void check_socket_dirs(struct check *c)
@@ -234,11 +297,8 @@ static void report_targets(struct cli *cli, struct check *c)
 	size_t  count;
 	size_t  i;
 
-	where.intake_path = cli->cfg->ledger_path;
-	where.book_path = cli->cfg->orders_path;
-	where.url = cli->cfg->ledger_url;
-	where.busy_timeout_ms = cli->cfg->busy_timeout_ms;
-	if (access(cli->cfg->orders_path, R_OK) != 0 || ledger_open(&where, LEDGER_ROLE_BOOK, &book, &err) < 0) {
+	ledger_location_of(&where, cli->cfg, "mailcert check-config");
+	if ((!where.url && access(cli->cfg->orders_path, R_OK) != 0) || ledger_open(&where, LEDGER_ROLE_BOOK, &book, &err) < 0) {
 		sb_free(&err);
 		return;
 	}
@@ -302,6 +362,7 @@ int cmd_check_config(struct cli *cli, int argc, char **argv)
 	check_role_user(&c, "[approve] user", cli->cfg->approve_user, &pw);
 	free(pw.pw_name);
 	check_socket_dirs(&c);
+	check_pgsql_roles(&c);
 	report_targets(cli, &c);
 	if (c.problems == 0)
 		printf("%s: ok\n", cli->cfg->path);

@@ -68,6 +68,11 @@ static const struct cli_command cli_commands[] = {
 	"one order: names, key, approval, certificate, install, events"},
 	{"ledger", NULL, cmd_ledger, CLI_READER, "ledger [--order ID] [--limit N] [--json]",
 	"the events of every order, or of one, oldest first"},
+	{"ledger", "init", cmd_ledger_init, CLI_NONE, "ledger init",
+	"make or migrate the ledger; PostgreSQL: grant each role its part (as the database's owner)"},
+	{"ledger", "copy", cmd_ledger_copy, CLI_NONE,
+		"ledger copy --to postgresql://... | sqlite:///INTAKE.db?orders=/ORDERS.db",
+	"copy the whole ledger into an empty one of either backend, and check the copy"},
 	{"approvals", NULL, cmd_approvals, CLI_READER, "approvals [--json]",
 	"the approvals that wait for a person"},
 	{"approve", NULL, cmd_approve, CLI_APPROVER, "approve ID [--done]",
@@ -198,15 +203,15 @@ int cli_open_ledger(struct cli *cli)
 	struct strbuf err = STRBUF_INIT;
 	struct ledger_location where;
 	enum ledger_role role;
+	char    program[64];
 
 	if (cli->ledger)
 		return 0;
 	if (cli_load_config(cli) < 0 || cli_become_role_user(cli) < 0)
 		return -1;
-	where.intake_path = cli->cfg->ledger_path;
-	where.book_path = cli->cfg->orders_path;
-	where.url = cli->cfg->ledger_url;
-	where.busy_timeout_ms = cli->cfg->busy_timeout_ms;
+	snprintf(program, sizeof(program), "mailcert %s%s%s", cli->cmd->name,
+		 cli->cmd->sub ? " " : "", cli->cmd->sub ? cli->cmd->sub : "");
+	ledger_location_of(&where, cli->cfg, program);
 	role = cli->role == CLI_BOOK ? LEDGER_ROLE_BOOK
 	    : cli->role == CLI_READER || cli->role == CLI_WEB ? LEDGER_ROLE_READER : LEDGER_ROLE_INTAKE;
 	if (ledger_open(&where, role, &cli->ledger, &err) < 0) {

@@ -60,6 +60,7 @@ enum config_type {
 	CT_LISTEN,			/* host:port or unix:/path */
 	CT_AFTER,			/* seen | delete | move:FOLDER */
 	CT_URL,				/* scheme://... */
+	CT_PGURL,			/* postgresql://... (libpq's URI) */
 };
 
 struct config_key {
@@ -92,7 +93,7 @@ static const struct config_key config_keys[] = {
 	{"milter", "on_error", CT_ON_ERROR, "accept", CFG(on_error)},
 	{"ledger", "path", CT_PATH, "/var/lib/mailcert/intake/ledger.db", CFG(ledger_path)},
 	{"ledger", "orders", CT_PATH, "/var/lib/mailcert/orders.db", CFG(orders_path)},
-	{"ledger", "url", CT_URL, NULL, CFG(ledger_url)},
+	{"ledger", "url", CT_PGURL, NULL, CFG(ledger_url)},
 	{"ledger", "busy_timeout", CT_INT, "5000", CFG(busy_timeout_ms)},
 	{"ca", "trust_store", CT_PATH, "/etc/ssl/certs/ca-certificates.crt", CFG(trust_store)},
 	{"ca", "profiles", CT_PATH, NULL, CFG(profiles_dir)},
@@ -390,6 +391,12 @@ static const char *store_value(const struct config_key *key, void *base,
 	case CT_URL:
 		if (strstr(value, "://") == NULL || strpbrk(value, " \t") != NULL)
 			return "must be a URL (scheme://...)";
+		break;
+	case CT_PGURL:
+		if ((strncmp(value, "postgresql://", 13) != 0 && strncmp(value, "postgres://", 11) != 0)
+		    || strpbrk(value, " \t") != NULL)
+			return "must be a PostgreSQL connection URI (postgresql://HOST/DATABASE?..., "
+			    "postgresql:///DATABASE?host=/run/postgresql for a unix socket)";
 		break;
 	case CT_ADDRESS:
 		if (strchr(value, '@') == NULL || value[0] == '@' || strpbrk(value, " ,;<>\"") != NULL)
@@ -710,6 +717,11 @@ static int check_required(struct config_parse *cp)
 		return parse_error_set(&cp->error, cp->line,
 				       "[milter] authserv_id is required while require_dkim = yes "
 				       "(the name your DKIM verifier writes in Authentication-Results)");
+	if (cfg->ledger_url && (strlist_contains_nocase(&cp->seen, "ledger.path")
+				|| strlist_contains_nocase(&cp->seen, "ledger.orders")))
+		return parse_error_set(&cp->error, cp->line,
+				       "[ledger] path and orders do not go with url: with url the "
+				       "whole ledger is in PostgreSQL (remove them)");
 	return 1;
 }
 

@@ -288,9 +288,7 @@ static void open_intake(const struct config *cfg, struct intake *intake, struct 
 	struct strbuf err = STRBUF_INIT;
 	struct ledger *ledger;
 
-	where.intake_path = cfg->ledger_path;
-	where.book_path = cfg->orders_path;
-	where.url = cfg->ledger_url;
+	ledger_location_of(&where, cfg, "mailcert-milter");
 	where.busy_timeout_ms = cfg->busy_timeout_ms < MILTER_BUSY_TIMEOUT_MAX
 	    ? cfg->busy_timeout_ms : MILTER_BUSY_TIMEOUT_MAX;
 	if (ledger_open(&where, LEDGER_ROLE_INTAKE, &ledger, &err) < 0)

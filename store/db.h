@@ -103,6 +103,25 @@ const char *db_error(const struct db *db);
 int db_busy(const struct db *db);
 void db_close(struct db *db);
 
+/* db_pgsql.c */
+struct db_pgsql_options {
+	const char *url;		/* libpq's: postgresql://... or key=value */
+	const char *search_path;	/* "intake", or "" (names must be qualified) */
+	const char *application_name;
+	int     lock_timeout_ms;
+	int     statement_timeout_ms;	/* 0: none */
+};
+struct db *db_pgsql_open(const struct db_pgsql_options *opt, struct strbuf *err);
+/* LISTEN on channel, in this session and every later one. */
+int db_pgsql_listen(struct db *db, const char *channel);
+/* A count that changes with every notification and every new session;
+ * -1 when the server cannot be reached.  Never waits. */
+long long db_pgsql_notifications(struct db *db);
+/* Wait at most timeout_ms for a notification: 1, 0 (none) or -1. */
+int db_pgsql_wait(struct db *db, int timeout_ms);
+/* Is the server away (an outage that was logged and has not ended)? */
+int db_pgsql_down(const struct db *db);
+
 /* db_sqlite.c */
 struct db *db_sqlite_open(const char *path, int read_only, int busy_timeout_ms, struct strbuf *err);
 /* Attach the order book file as "book"; read_only as the URI says. */

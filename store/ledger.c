@@ -27,14 +27,29 @@
  *				write access to anything of root's), migrated;
  *				the intake's ledger is not opened at all: root
  *				never opens a file the network side can write.
+ *	LEDGER_ROLE_OWNER	both read-write and migrated: ledger init and
+ *				copy.  With SQLite only for an intake's ledger
+ *				that does not exist yet (a copy's destination).
+ *
+ *	With [ledger] url the ledger is one PostgreSQL database, the stores
+ *	its schemas "intake" and "book" (schema.c), and the role decides the
+ *	session's search_path: the intake's schema for the intake and reader
+ *	roles, none for root's (every name it uses is qualified, so nothing
+ *	unqualified can reach a table the intake writes).  What each role may
+ *	do there is what the database grants it (ledger_init.c), not only
+ *	what this code does.  Only the owner migrates; the other roles refuse
+ *	a schema that is not the one this program knows, and say to run
+ *	"mailcert ledger init".
  *
  *	Every file is opened with SQLITE_OPEN_NOFOLLOW.  Writes take the
  *	lock up front (BEGIN IMMEDIATE) so two writers never deadlock half
  *	way; nested writes join the caller's transaction.
  *
  *	ledger_change_token() changes whenever another connection committed
- *	to either store (PRAGMA data_version of both), so a reader knows when
- *	to look again without reading anything else.
+ *	to either store (SQLite: PRAGMA data_version of both; PostgreSQL: a
+ *	notification on LEDGER_PG_ORDERS_CHANNEL, which the open orders and
+ *	their progress send, or a new session), so a reader knows when to
+ *	look again without reading anything else.
  *
  *	The one row iterator of store/ is here too: ledger_collect() (rows
  *	into an array), ledger_first() (one row) and ledger_each_row() (rows
@@ -52,6 +67,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "ledger_internal.h"
 #include "mymalloc.h"
 
@@ -89,6 +105,27 @@ const char *ledger_error(const struct ledger *ledger)
 int ledger_busy(const struct ledger *ledger)
 {
 	return db_busy(ledger->db);
+}
+
+int ledger_down(const struct ledger *ledger)
+{
+	return db_pgsql_down(ledger->db);
+}
+
+const char *ledger_backend_name(const struct ledger *ledger)
+{
+	return ledger->db->backend == DB_PGSQL ? "postgresql" : "sqlite";
+}
+
+void ledger_location_of(struct ledger_location *where, const struct config *cfg,
+			const char *program)
+{
+	memset(where, 0, sizeof(*where));
+	where->intake_path = cfg->ledger_path;
+	where->book_path = cfg->orders_path;
+	where->url = cfg->ledger_url;
+	where->busy_timeout_ms = cfg->busy_timeout_ms;
+	where->program = program;
 }
 
 enum ledger_role ledger_role(const struct ledger *ledger)
@@ -294,15 +331,21 @@ static int open_sqlite(struct ledger *ledger, const struct ledger_location *wher
 {
 	int     book_only = ledger->role == LEDGER_ROLE_BOOK;
 	int     read_only = ledger->role == LEDGER_ROLE_READER;
+	int     owner = ledger->role == LEDGER_ROLE_OWNER;
 	int     creating;
 
 	if (!book_only && (where->intake_path == NULL || where->book_path == NULL)) {
 		sb_appends(err, "no [ledger] path or orders");
 		return -1;
 	}
+	if (owner && access(where->intake_path, F_OK) == 0) {
+		sb_appendf(err, "%s: exists; root opens only an intake's ledger it makes itself",
+			   where->intake_path);
+		return -1;
+	}
 	if (read_only && access(where->intake_path, F_OK) != 0 && make_intake(where, err) < 0)
 		return -1;
-	if (!book_only && access(where->book_path, F_OK) != 0) {
+	if (!book_only && !owner && access(where->book_path, F_OK) != 0) {
 		sb_appendf(err, "%s: the order book does not exist yet (the first mailcert order command, "
 			   "as root, makes it)", where->book_path);
 		return -1;
@@ -324,12 +367,12 @@ static int open_sqlite(struct ledger *ledger, const struct ledger_location *wher
 		sb_appendf(err, "%s: %s", where->intake_path, ledger->error);
 		return -1;
 	}
-	if (db_sqlite_attach(ledger->db, where->book_path, !book_only) < 0) {
+	if (db_sqlite_attach(ledger->db, where->book_path, !book_only && !owner) < 0) {
 		ledger_fail(ledger, NULL);
 		sb_appendf(err, "%s: cannot open the order book: %s", where->book_path, ledger->error);
 		return -1;
 	}
-	if (book_only && (exec_checked(ledger, "PRAGMA book.journal_mode = DELETE") < 0
+	if ((book_only || owner) && (exec_checked(ledger, "PRAGMA book.journal_mode = DELETE") < 0
 			  || exec_checked(ledger, "PRAGMA book.synchronous = FULL") < 0
 			  || ledger_migrate_book(ledger) < 0)) {
 		sb_appendf(err, "%s: %s", where->book_path, ledger->error);
@@ -348,6 +391,58 @@ static int open_sqlite(struct ledger *ledger, const struct ledger_location *wher
 	return 0;
 }
 
+/* pgsql_schema_current - the other roles do not migrate: they refuse */
+
+static int pgsql_schema_current(struct ledger *ledger, struct strbuf *err)
+{
+	int     book = ledger_schema_version(ledger, 1);
+	int     intake = ledger->role == LEDGER_ROLE_BOOK ? LEDGER_INTAKE_VERSION
+	    : ledger_schema_version(ledger, 0);
+
+	if (book < 0 || intake < 0) {
+		ledger_fail(ledger, NULL);
+		sb_appendf(err, "cannot read the schema version: %s", ledger->error);
+		return -1;
+	}
+	if (book == LEDGER_BOOK_VERSION && intake == LEDGER_INTAKE_VERSION)
+		return 0;
+	if (book == 0 && intake == 0)
+		sb_appends(err, "the ledger's schemas do not exist yet");
+	else
+		sb_appendf(err, "the ledger's schemas are at version %d (book) and %d (intake); this "
+			   "mailcert needs %d and %d", book, intake, LEDGER_BOOK_VERSION,
+			   LEDGER_INTAKE_VERSION);
+	sb_appends(err, ": run \"mailcert ledger init\" as the database's owner");
+	return -1;
+}
+
+static int open_pgsql(struct ledger *ledger, const struct ledger_location *where,
+		      struct strbuf *err)
+{
+	struct db_pgsql_options opt;
+	struct strbuf why = STRBUF_INIT;
+
+	memset(&opt, 0, sizeof(opt));
+	opt.url = where->url;
+	opt.search_path = ledger->role == LEDGER_ROLE_BOOK ? "" : "intake";
+	opt.application_name = where->program;
+	opt.lock_timeout_ms = where->busy_timeout_ms;
+	opt.statement_timeout_ms = ledger->role == LEDGER_ROLE_OWNER ? 0 : LEDGER_PG_STATEMENT_TIMEOUT_MS;
+	if ((ledger->db = db_pgsql_open(&opt, &why)) == NULL) {
+		sb_appendf(err, "[ledger] url: cannot connect to PostgreSQL: %s", sb_str(&why));
+		sb_free(&why);
+		return -1;
+	}
+	if (ledger->role == LEDGER_ROLE_OWNER) {
+		if (ledger_migrate_book(ledger) < 0 || ledger_migrate_intake(ledger) < 0) {
+			sb_appendf(err, "[ledger] url: %s", ledger->error);
+			return -1;
+		}
+		return 0;
+	}
+	return pgsql_schema_current(ledger, err);
+}
+
 int ledger_open(const struct ledger_location *where, enum ledger_role role,
 		struct ledger **out, struct strbuf *err)
 {
@@ -356,7 +451,7 @@ int ledger_open(const struct ledger_location *where, enum ledger_role role,
 
 	ledger->role = role;
 	if (where->url)
-		rc = db_pgsql_open_ledger(ledger, where, err);
+		rc = open_pgsql(ledger, where, err);
 	else
 		rc = open_sqlite(ledger, where, err);
 	if (rc < 0) {
@@ -451,20 +546,16 @@ static long long pragma_value(struct ledger *ledger, const char *sql)
 	return value;
 }
 
-int ledger_schema_version(struct ledger *ledger, int book)
-{
-	if (ledger->db->backend != DB_SQLITE)
-		return db_pgsql_schema_version(ledger, book);
-	return (int) pragma_value(ledger, book ? "PRAGMA book.user_version" : "PRAGMA main.user_version");
-}
-
 long long ledger_change_token(struct ledger *ledger)
 {
 	long long intake;
 	long long book;
 
-	if (ledger->db->backend != DB_SQLITE)
-		return db_pgsql_change_token(ledger);
+	if (ledger->db->backend == DB_PGSQL) {
+		if (db_pgsql_listen(ledger->db, LEDGER_PG_ORDERS_CHANNEL) < 0)
+			return -1;
+		return db_pgsql_notifications(ledger->db);
+	}
 	book = pragma_value(ledger, "PRAGMA book.data_version");
 	intake = ledger->role == LEDGER_ROLE_BOOK ? 0 : pragma_value(ledger, "PRAGMA main.data_version");
 	if (book < 0 || intake < 0)
@@ -513,9 +604,43 @@ int ledger_integrity_check(struct ledger *ledger, struct strbuf *result)
 static int append_plan(void *ctx, struct db_stmt *st)
 {
 	struct strbuf *plan = ctx;
+	int     col = st->db->backend == DB_PGSQL ? 0 : 3;
 
-	sb_appendf(plan, "%s\n", db_text(st, 3) ? db_text(st, 3) : "");
+	sb_appendf(plan, "%s\n", db_text(st, col) ? db_text(st, col) : "");
 	return 0;
+}
+
+/* explain_pgsql - EXPLAIN of a prepared statement run with 1 for every
+ * parameter, sequential scans priced out of the planner's reach (a small
+ * table would otherwise be scanned even with an index that serves): a
+ * "Seq Scan" in the plan means that no index serves the statement */
+
+static int explain_pgsql(struct ledger *ledger, const char *sql, struct strbuf *plan)
+{
+	struct strbuf text = STRBUF_INIT;
+	int     params = 0;
+	int     rc;
+
+	for (const char *p = strchr(sql, '$'); p; p = strchr(p + 1, '$'))
+		if (atoi(p + 1) > params)
+			params = atoi(p + 1);
+	sb_appendf(&text, "SET enable_seqscan = off; PREPARE mailcert_explain AS %s", sql);
+	if (db_exec(ledger->db, text.data) < 0) {
+		sb_free(&text);
+		db_exec(ledger->db, "RESET enable_seqscan");
+		return ledger_fail(ledger, NULL);
+	}
+	sb_reset(&text);
+	sb_appends(&text, "EXPLAIN EXECUTE mailcert_explain");
+	for (int n = 1; n <= params; n++)
+		sb_appends(&text, n == 1 ? "('1'" : ", '1'");
+	if (params)
+		sb_appends(&text, ")");
+	rc = ledger_each_row(ledger, db_prepare_uncached(ledger->db, text.data), append_plan, plan,
+			     "explaining a query");
+	db_exec(ledger->db, "DEALLOCATE mailcert_explain; RESET enable_seqscan");
+	sb_free(&text);
+	return rc;
 }
 
 int ledger_explain(struct ledger *ledger, const char *sql, struct strbuf *plan)
@@ -524,8 +649,8 @@ int ledger_explain(struct ledger *ledger, const char *sql, struct strbuf *plan)
 	struct db_stmt *st;
 	int     rc;
 
-	if (ledger->db->backend != DB_SQLITE)
-		return 0;
+	if (ledger->db->backend == DB_PGSQL)
+		return explain_pgsql(ledger, sql, plan);
 	sb_appendf(&text, "EXPLAIN QUERY PLAN %s", sql);
 	st = db_prepare_uncached(ledger->db, text.data);
 	for (int n = 1; st && n <= DB_MAX_PARAMS; n++)

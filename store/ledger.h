@@ -42,6 +42,10 @@ enum ledger_role {
 					 * view: both read-only */
 	LEDGER_ROLE_BOOK,		/* root (order commands, the installer):
 					 * the book read-write, no intake */
+	LEDGER_ROLE_OWNER,		/* mailcert ledger init and copy: both
+					 * read-write, migrated (PostgreSQL: the
+					 * database's owner; SQLite: only a new,
+					 * empty intake ledger) */
 };
 
 struct ledger_location {
@@ -49,7 +53,13 @@ struct ledger_location {
 	const char *book_path;		/* [ledger] orders */
 	const char *url;		/* [ledger] url: PostgreSQL instead */
 	int     busy_timeout_ms;
+	const char *program;		/* who connects (PostgreSQL application_name) */
 };
+
+struct config;
+/* The ledger a configuration names; program as above (may be NULL). */
+void ledger_location_of(struct ledger_location *where, const struct config *cfg,
+			const char *program);
 
 /* The life of an order as the operator sees it. */
 enum order_state {
@@ -212,8 +222,13 @@ int ledger_open(const struct ledger_location *where, enum ledger_role role,
 		struct ledger **out, struct strbuf *err);
 void ledger_close(struct ledger *ledger);
 const char *ledger_error(const struct ledger *ledger);
-/* Was the last failure a lock held by another process (try again)? */
+/* Was the last failure a lock held by another process, or the database
+ * away (try again)? */
 int ledger_busy(const struct ledger *ledger);
+/* Is the database away (an outage that was logged once and goes on)? */
+int ledger_down(const struct ledger *ledger);
+/* "sqlite" or "postgresql" */
+const char *ledger_backend_name(const struct ledger *ledger);
 enum ledger_role ledger_role(const struct ledger *ledger);
 /* Put why into the ledger's error (a refusal, not a database error); -1. */
 int ledger_refuse(struct ledger *ledger, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -228,6 +243,44 @@ int ledger_integrity_check(struct ledger *ledger, struct strbuf *result);
 void ledger_trace(struct ledger *ledger, void (*fn) (void *ctx, const char *sql), void *ctx);
 /* Tests: EXPLAIN QUERY PLAN of sql, one line per step, into plan. */
 int ledger_explain(struct ledger *ledger, const char *sql, struct strbuf *plan);
+
+/* PostgreSQL: the roles of the processes, granted what each writes
+ * (ledger_init.c); NULL: none of that kind.  Run by the database's owner
+ * after the migrations; one line per role into report.  SQLite: nothing. */
+struct ledger_roles {
+	const char *intake;		/* [milter] user */
+	const char *approver;		/* [approve] user */
+	const char *web;		/* [web] user */
+};
+int ledger_grant_roles(struct ledger *owner, const struct ledger_roles *roles,
+		       struct strbuf *report);
+
+/* Copying a ledger (ledger_copy.c) ---------------------------------------- */
+struct ledger_table {
+	int     book;			/* of the order book, else the intake's */
+	const char *name;
+	const char *columns;		/* every column, "a, b, c" */
+	int     has_id;			/* an id column a sequence gives */
+};
+extern const struct ledger_table ledger_tables[];	/* ends with a NULL name */
+int ledger_table_columns(const struct ledger_table *t);
+const struct ledger_table *ledger_table_find(int book, const char *name);
+typedef int (*ledger_row_fn) (void *ctx, const struct ledger_table *t, const char *const *values);
+/* Every row of the tables of one store (book or the intake's) to fn. */
+int ledger_copy_each_row(struct ledger *from, int book, ledger_row_fn fn, void *ctx);
+/* 0 when no table of to has a row and each has the columns we know. */
+int ledger_copy_is_empty(struct ledger *to, struct strbuf *why);
+int ledger_copy_row(struct ledger *to, const struct ledger_table *t, const char *const *values);
+/* After the rows: PostgreSQL's sequences past the ids copied. */
+int ledger_copy_finish(struct ledger *to);
+struct ledger_digest {
+	long long rows;
+	unsigned long long lanes[4];
+};
+void ledger_digest_add(struct ledger_digest *d, const char *const *values, int count);
+int ledger_table_digest(struct ledger *ledger, const struct ledger_table *t,
+			struct ledger_digest *d);
+void ledger_digest_hex(const struct ledger_digest *d, char hex[65]);
 
 /* States ---------------------------------------------------------------- */
 const char *order_state_name(enum order_state state);

@@ -64,10 +64,11 @@ void order_from_row(struct db_stmt *st, void *out);
 
 long long ledger_now(void);
 
-/* db_pgsql.c: what only PostgreSQL does */
-int db_pgsql_open_ledger(struct ledger *ledger, const struct ledger_location *where,
-			 struct strbuf *err);
-int db_pgsql_schema_version(struct ledger *ledger, int book);
-long long db_pgsql_change_token(struct ledger *ledger);
+/* PostgreSQL: the channel a change to the open orders (book.orders, the
+ * intake's order_progress) is notified on; the advisory lock key that
+ * serialises migrations; how long one statement may take. */
+#define LEDGER_PG_ORDERS_CHANNEL	"mailcert_orders"
+#define LEDGER_PG_MIGRATION_LOCK	"7264101"
+#define LEDGER_PG_STATEMENT_TIMEOUT_MS	30000
 
 #endif

@@ -347,17 +347,17 @@ int ledger_each_event(struct ledger *ledger, long long order_id, long long limit
 	if (ledger->role == LEDGER_ROLE_BOOK)
 		st = db_prepare(ledger->db, "SELECT * FROM (SELECT id, order_id, at, kind, detail, 1 "
 				"FROM book.events WHERE $1 = 0 OR order_id = $1 ORDER BY at DESC, id DESC "
-				"LIMIT $2) ORDER BY 3, 1");
+				"LIMIT $2) AS newest ORDER BY 3, 1");
 	else if (order_id)
 		st = db_prepare(ledger->db, "SELECT * FROM (SELECT * FROM (SELECT id, order_id, at, kind, "
 				"detail, 0 FROM events WHERE order_id = $1 UNION ALL SELECT id, order_id, at, "
-				"kind, detail, 1 FROM book.events WHERE order_id = $1) ORDER BY 3 DESC, 6 DESC, "
-				"1 DESC LIMIT $2) ORDER BY 3, 6, 1");
+				"kind, detail, 1 FROM book.events WHERE order_id = $1) AS both_stores "
+				"ORDER BY 3 DESC, 6 DESC, 1 DESC LIMIT $2) AS newest ORDER BY 3, 6, 1");
 	else
 		st = db_prepare(ledger->db, "SELECT * FROM (SELECT * FROM (SELECT id, order_id, at, kind, "
 				"detail, 0 FROM events WHERE $1 = 0 UNION ALL SELECT id, order_id, at, kind, "
-				"detail, 1 FROM book.events) ORDER BY 3 DESC, 6 DESC, 1 DESC LIMIT $2) "
-				"ORDER BY 3, 6, 1");
+				"detail, 1 FROM book.events) AS both_stores ORDER BY 3 DESC, 6 DESC, 1 DESC "
+				"LIMIT $2) AS newest ORDER BY 3, 6, 1");
 	db_bind_int(st, 1, order_id);
 	db_bind_int(st, 2, limit > 0 ? limit : (1LL << 62));
 	rc = ledger_each_row(ledger, st, call_with_event, &each, "listing events");

@@ -10,6 +10,15 @@
 #	                               (kept when KEEP_TMPDIR is set, to look into)
 #	at_exit "command..."           run (with eval) at exit, last first
 #	as_user USER command...        run it as USER when the test is root
+#	intake_sql SQL / book_sql SQL  a statement on the test's ledger, on its
+#	                               backend; rows as "a|b" lines
+#	ledger_backend                 sqlite or postgresql
+#
+# The ledger's backend: SQLite files in $T, or, when tests/run-tests sets
+# MAILCERT_TEST_PGHOST (the "@postgresql" runs), a database of its private
+# PostgreSQL made for this test by base_config, its schemas made and the
+# test's role user granted its parts by "mailcert ledger init" as the
+# README says to do it.
 #
 # Every test prints "ok - NAME" / "not ok - NAME: why" lines, which
 # tests/run-tests counts.  Tests run from the repository root; programs
@@ -96,6 +105,59 @@ mailcert_dirs() {
 	done
 }
 
+ledger_backend() {
+	if [ -n "${MAILCERT_TEST_PGHOST:-}" ]; then echo postgresql; else echo sqlite; fi
+}
+
+# pg_database - the name of this test's database (one per test run)
+pg_database() {
+	echo "mc_$(basename "$0" .sh | tr -c 'a-z0-9\n' '_')_$$"
+}
+
+# make_pg_ledger USER - this test's database, its schemas made and USER
+# (milter and approver) and mailcert-web (the web view) granted their parts
+make_pg_ledger() {
+	_db=$(pg_database)
+	_url="postgresql:///$_db?host=$MAILCERT_TEST_PGHOST"
+	[ -f "$T/.pg-made" ] && return 0
+	"$ROOT/tests/pg-cluster" newdb "$MAILCERT_TEST_PGHOST" "$_db" || return 1
+	printf '[milter]\nuser = %s\nauthserv_id = test.invalid\n[approve]\nuser = %s\n[web]\nuser = mailcert-web\n[ledger]\nurl = %s\n' \
+		"$1" "$1" "$_url" >"$T/.pg-init.conf"
+	"$MAILCERT" -c "$T/.pg-init.conf" ledger init >"$T/.pg-made" 2>&1 || { cat "$T/.pg-made" >&2; rm -f "$T/.pg-made"; return 1; }
+}
+
+# ledger_lines USER - the [ledger] keys of the test's backend
+ledger_lines() {
+	if [ -n "${MAILCERT_TEST_PGHOST:-}" ]; then
+		make_pg_ledger "$1" >&2 || echo "# could not make the PostgreSQL ledger" >&2
+		echo "url = postgresql:///$(pg_database)?host=$MAILCERT_TEST_PGHOST"
+	else
+		echo "path = $T/intake/ledger.db"
+		echo "orders = $T/orders.db"
+	fi
+}
+
+# intake_sql SQL, book_sql SQL - run SQL on the intake's tables or the
+# order book's, as the owner (root) would: what an attacker with the
+# database's or the files' rights could do, or a check of what is there
+intake_sql() {
+	if [ -n "${MAILCERT_TEST_PGHOST:-}" ]; then
+		"$ROOT/tests/pg-cluster" psql "$MAILCERT_TEST_PGHOST" "$(pg_database)" root -At -F'|' \
+			-c "SET search_path = intake; $1"
+	else
+		sqlite3 "$T/intake/ledger.db" "$1"
+	fi
+}
+
+book_sql() {
+	if [ -n "${MAILCERT_TEST_PGHOST:-}" ]; then
+		"$ROOT/tests/pg-cluster" psql "$MAILCERT_TEST_PGHOST" "$(pg_database)" root -At -F'|' \
+			-c "SET search_path = book; $1"
+	else
+		sqlite3 "$T/orders.db" "$1"
+	fi
+}
+
 # base_config USER - the lines every test configuration has (append the
 # test's own [milter] keys, targets and so on after it)
 base_config() {
@@ -104,8 +166,7 @@ base_config() {
 user = $1
 spool_dir = $T/intake/spool
 [ledger]
-path = $T/intake/ledger.db
-orders = $T/orders.db
+$(ledger_lines "$1")
 [installer]
 key_dir = $T/keys
 state_dir = $T/state

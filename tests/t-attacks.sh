@@ -41,7 +41,7 @@ chmod 0644 "$T/mailcert.conf"
 mc() { "$MAILCERT" -c "$T/mailcert.conf" "$@"; }
 field() { mc show "$1" --json | python3 -c "import json,sys; j=json.load(sys.stdin); print($2)"; }
 state() { field "$1" 'j["state"]'; }
-intake() { sqlite3 "$T/intake/ledger.db" "$@"; }
+intake() { intake_sql "$1"; }
 
 # Order 1 has its CA order number; order 2 (as "order new" leaves it) has none.
 a=$(mc order add --domain example.com --alt-name www.example.com --ca sectigo --ca-order 1234567890 \

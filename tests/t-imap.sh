@@ -105,7 +105,7 @@ CONF
 }
 write_config
 mc() { "$MAILCERT" -c "$T/mailcert.conf" "$@"; }
-messages() { sqlite3 "$T/intake/ledger.db" "SELECT count(*) FROM messages" 2>/dev/null || echo 0; }
+messages() { intake_sql "SELECT count(*) FROM messages" 2>/dev/null || echo 0; }
 id=$(mc order add --domain www.example.com --alt-name example.com --ca sectigo --ca-order 1234567890 \
 	--key "$PKI/leaf-ec.key" --target web --contact ops@example.com)
 
@@ -145,14 +145,14 @@ put other approval "$T/mails/approval.eml"
 mc fetch >"$T/fetch1.out" 2>&1
 check_eq "the first pass succeeds" "$?" "0" || cat "$T/fetch1.out"
 check_contains "a stranger's fields below the provider's are not believed" \
-	"$(sqlite3 "$T/intake/ledger.db" "SELECT reason FROM messages WHERE message_id = 'forged@trust-provider.com'")" \
+	"$(intake_sql "SELECT reason FROM messages WHERE message_id = 'forged@trust-provider.com'")" \
 	"no dkim=pass by imap.provider.example"
 check_eq "the approval the provider vouched for is recorded" "$(mc show "$id" --json | python3 -c 'import json,sys; a=json.load(sys.stdin)["approval"]; print(a and a["code"])')" \
 	"Ours-1234-abcd"
 check_eq "the certificate is issued" "$(mc show "$id" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])')" \
 	"issued"
 check_contains "the large mail is recorded as too large" \
-	"$(sqlite3 "$T/intake/ledger.db" "SELECT reason FROM messages WHERE queue_id LIKE 'imap:account:%'")" \
+	"$(intake_sql "SELECT reason FROM messages WHERE queue_id LIKE 'imap:account:%'")" \
 	"over max_message_size"
 recorded=$(messages)
 check_eq "five messages recorded (four, and the other mailbox's one)" "$recorded" "5"

@@ -35,8 +35,8 @@ CONF
 } >"$T/mailcert.conf"
 chmod 0644 "$T/mailcert.conf"
 mc() { "$MAILCERT" -c "$T/mailcert.conf" "$@"; }
-db() { sqlite3 "$T/intake/ledger.db" "$@"; }
-book() { sqlite3 "$T/orders.db" "$@"; }
+db() { intake_sql "$1"; }
+book() { book_sql "$1"; }
 
 mc order add --domain example.com --alt-name www.example.com --ca sectigo \
 	--approver dns-team@example.net --key "$T/key.pem" --target web >/dev/null \

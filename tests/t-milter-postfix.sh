@@ -180,8 +180,10 @@ xmailcert_of() {
 }
 
 # Ledger locked: the approval arrives while another process holds the
-# write lock; mail flows, the failure is logged, nothing is recorded.
-python3 - "$T/intake/ledger.db" "$T/locked" 4 <<'PY' &
+# write lock (SQLite: the file's; PostgreSQL: the messages table's); mail
+# flows, the failure is logged, nothing is recorded.
+if [ "$(ledger_backend)" = sqlite ]; then
+	python3 - "$T/intake/ledger.db" "$T/locked" 4 <<'PY' &
 import sqlite3, sys, time
 db = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
 db.execute("BEGIN IMMEDIATE")
@@ -190,8 +192,18 @@ open(sys.argv[2], "w").write("locked")
 time.sleep(float(sys.argv[3]))
 db.execute("ROLLBACK")
 PY
-locker=$!
-wait_for 10 test -f "$T/locked"
+	locker=$!
+	wait_for 10 test -f "$T/locked"
+else
+	intake_sql "BEGIN; LOCK TABLE messages IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(4); ROLLBACK" \
+		>/dev/null 2>&1 &
+	locker=$!
+	lock_held() {
+		[ "$(intake_sql "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+		  WHERE c.relname = 'messages' AND l.mode = 'AccessExclusiveLock' AND l.granted")" = 1 ]
+	}
+	wait_for 10 lock_held
+fi
 sent=$(pf_sink_count "$T")
 if send "admin@$a_domain" "$approval_eml"; then ok "mail accepted while the ledger is locked"; else not_ok "mail accepted while the ledger is locked" "$(tail -5 "$T/swaks.out")"; fi
 if wait_sink $((sent + 1)); then
@@ -227,7 +239,7 @@ rm -f "$T"/sink/msg.*
 send certificates@example.net "$cert_eml" && wait_sink 1
 check_eq "certificate mail: order -> issued" "$(state_of "$cert_order")" "issued"
 check_eq "certificate mail: an install request for the installer" \
-	"$(sqlite3 "$T/intake/ledger.db" "SELECT count(*) FROM install_requests WHERE order_id = $cert_order")" "1"
+	"$(intake_sql "SELECT count(*) FROM install_requests WHERE order_id = $cert_order")" "1"
 check_eq "certificate mail: the leaf is recorded" \
 	"$(mc show "$cert_order" --json | json 'd["certificate"]["sha256"] if d["certificate"] else None')" "$leaf_sha"
 check_contains "certificate mail: X-Mailcert says so" "$(xmailcert_of "$c_msgid")" \

@@ -8,6 +8,12 @@
 # the one an order names, nothing run that the configuration does not
 # name, no order installed with a certificate that is not for its key,
 # and nothing the attacker wrote reached a mail.
+#
+# On PostgreSQL (ledger_backend) the attacker is the milter's database
+# role, connected as the milter's user: the server itself must refuse
+# every rewrite of a row (the role may only add rows, and move an order's
+# progress) and every write to the book, and what it may add is the
+# installer's to refuse.
 
 . tests/lib.sh
 make_tmpdir
@@ -73,11 +79,42 @@ printf 'From: ca@example.org\nTo: certificates@example.net\nSubject: certificate
 	"$(cat "$PKI/www-ec.crt" "$PKI/inter2.crt" "$PKI/inter1.crt")" \
 	| as_user "$user" "$MAILCERT" -c "$T/mailcert.conf" deliver certificates@example.net >/dev/null 2>>"$T/deliver.log"
 check_eq "the intake recorded a certificate and an approval" \
-	"$(sqlite3 "$T/intake/ledger.db" 'SELECT (SELECT count(*) FROM certificates) || " " || (SELECT count(*) FROM approvals)')" "1 1"
-book_before=$(sha256sum <"$T/orders.db")
+	"$(intake_sql "SELECT (SELECT count(*) FROM certificates) || ' ' || (SELECT count(*) FROM approvals)")" "1 1"
+pg=0
+[ "$(ledger_backend)" = postgresql ] && pg=1
+# book_digest - all of the order book
+book_digest() {
+	if [ "$pg" -eq 1 ]; then
+		book_sql "SELECT md5(string_agg(t, ',' ORDER BY t)) FROM (SELECT o::text AS t FROM orders o
+		  UNION ALL SELECT n::text FROM order_names n UNION ALL SELECT e::text FROM events e
+		  UNION ALL SELECT i::text FROM installs i UNION ALL SELECT m::text FROM meta m) AS rows"
+	else
+		sha256sum <"$T/orders.db"
+	fi
+}
+book_before=$(book_digest)
 
 # The attacker ----------------------------------------------------------------
-as_sql() { as_user "$user" sqlite3 "$T/intake/ledger.db" "$@"; }
+# as_sql SQL: as the milter's user, with that user's rights on the ledger
+if [ "$pg" -eq 1 ]; then
+	as_sql() {
+		as_user "$user" "$ROOT/tests/pg-cluster" psql "$MAILCERT_TEST_PGHOST" "$(pg_database)" "$user" \
+			-At -c "SET search_path = intake; $1"
+	}
+	nl="chr(10)"
+	esc="chr(27)"
+else
+	as_sql() { as_user "$user" sqlite3 "$T/intake/ledger.db" "$1"; }
+	nl="char(10)"
+	esc="char(27)"
+fi
+rewrites=0
+refused=0
+# rewrite SQL: an UPDATE of rows the attacker's role did not write
+rewrite() {
+	rewrites=$((rewrites + 1))
+	as_sql "$1" 2>>"$T/attack.err" || refused=$((refused + 1))
+}
 rsa_pem=$(sed 's/$/\\n/' "$PKI/www-rsa.crt" | tr -d '\n')
 # Key B's certificate passed off as order 1's; order 1's as order 2's;
 # every install request for every order; the approval's link to another
@@ -86,37 +123,71 @@ rsa_sha=$(openssl x509 -in "$PKI/www-rsa.crt" -noout -fingerprint -sha256 | sed 
 # Order 1's own certificate's request moved to order 2; key B's
 # certificate recorded as order 1's, with key A's hash; a certificate for
 # an order that does not exist; the first row's PEM replaced by key B's.
-as_sql "UPDATE install_requests SET order_id = $o2"
+rewrite "UPDATE install_requests SET order_id = $o2"
 as_sql "INSERT INTO certificates (order_id, sha256, spki_sha256, leaf_pem, chain_pem, names, not_before,
-	not_after, received_at) SELECT $o1, '$rsa_sha', '$key_a', replace('$rsa_pem', '\n', char(10)),
+	not_after, received_at) SELECT $o1, '$rsa_sha', '$key_a', replace('$rsa_pem', '\n', $nl),
 	chain_pem, names, not_before, not_after + 86400 * 3650, received_at FROM certificates WHERE id = 1"
 as_sql "INSERT INTO certificates (order_id, sha256, spki_sha256, leaf_pem, chain_pem, names, not_before,
 	not_after, received_at) SELECT 99, sha256 || 'x', spki_sha256, leaf_pem, chain_pem, names, not_before,
 	not_after, received_at FROM certificates WHERE id = 1"
 as_sql "INSERT INTO install_requests (order_id, certificate_id, created_at)
 	SELECT CASE WHEN id = 2 THEN $o1 ELSE 99 END, id, 0 FROM certificates WHERE id > 1"
-as_sql "UPDATE certificates SET leaf_pem = replace('$rsa_pem', '\n', char(10)) WHERE id = 1" 2>"$T/attack.err"
-check_eq "the attacker's requests are in the intake's ledger" \
-	"$(sqlite3 "$T/intake/ledger.db" 'SELECT group_concat(order_id) FROM install_requests')" "$o2,$o1,99"
-as_sql "UPDATE approvals SET link = 'https://evil.example/products/EnterDCVCode?orderNumber=1234567890',
-	code = 'x' || char(10) || 'Bcc: victim@evil.example', action_state = 'pending', authenticated = 1, next_try = 0"
+rewrite "UPDATE certificates SET leaf_pem = replace('$rsa_pem', '\n', $nl) WHERE id = 1"
+if [ "$pg" -eq 1 ]; then
+	check_eq "the attacker's requests are in the intake's ledger (its own rows only)" \
+		"$(intake_sql "SELECT string_agg(order_id::text, ',' ORDER BY id) FROM install_requests")" "$o1,$o1,99"
+else
+	check_eq "the attacker's requests are in the intake's ledger" \
+		"$(intake_sql 'SELECT group_concat(order_id) FROM install_requests')" "$o2,$o1,99"
+fi
+rewrite "UPDATE approvals SET link = 'https://evil.example/products/EnterDCVCode?orderNumber=1234567890',
+	code = 'x' || $nl || 'Bcc: victim@evil.example', action_state = 'pending', authenticated = 1, next_try = 0"
 as_sql "INSERT INTO approvals (order_id, link, code, ca_order, dedup, authenticated, received_at, action_state)
 	VALUES ($o2, 'https://secure.trust-provider.com/products/EnterDCVCode?orderNumber=5550001111',
 	'StrangersCode', '5550001111', 'attack', 1, 0, 'pending')"
-as_sql "INSERT OR REPLACE INTO order_progress (order_id, state, updated_at) VALUES ($o2, 'issued', 0)"
+as_sql "INSERT INTO order_progress (order_id, state, updated_at) VALUES ($o2, 'issued', 0)
+	ON CONFLICT (order_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at"
 # Every text column of every other table: paths, shell, SQL, escapes.
-for table in $(as_sql "SELECT name FROM sqlite_master WHERE type = 'table'"); do
+if [ "$pg" -eq 1 ]; then
+	tables=$(as_sql "SELECT table_name FROM information_schema.tables WHERE table_schema = 'intake'")
+else
+	tables=$(as_sql "SELECT name FROM sqlite_master WHERE type = 'table'")
+fi
+for table in $tables; do
 	case "$table" in certificates|install_requests|approvals|order_progress) continue ;; esac
-	for col in $(as_sql "SELECT name FROM pragma_table_info('$table') WHERE type = 'TEXT'"); do
-		as_sql "UPDATE \"$table\" SET \"$col\" = '../../keys/$key_b.key \$(touch $T/pwned) '';DROP TABLE orders;-- ' || char(27) || '[2J'" \
-			2>>"$T/attack.err"
+	if [ "$pg" -eq 1 ]; then
+		cols=$(as_sql "SELECT column_name FROM information_schema.columns WHERE table_schema = 'intake'
+		  AND table_name = '$table' AND data_type = 'text'")
+	else
+		cols=$(as_sql "SELECT name FROM pragma_table_info('$table') WHERE type = 'TEXT'")
+	fi
+	for col in $cols; do
+		rewrite "UPDATE \"$table\" SET \"$col\" = '../../keys/$key_b.key \$(touch $T/pwned) '';DROP TABLE orders;-- ' || $esc || '[2J'"
 	done
 done
-# The book is root's: the attacker cannot write it.
-as_user "$user" sqlite3 "$T/orders.db" "UPDATE orders SET target = 'shop', key_sha256 = '$key_b'" 2>"$T/book.err"
-check_contains "the milter's user cannot write the order book" "$(cat "$T/book.err")" "readonly"
-check_eq "the order book is as root left it" "$(sha256sum <"$T/orders.db")" "$book_before"
-book_orders() { sqlite3 "$T/orders.db" "SELECT id, target, key_sha256, status FROM orders ORDER BY id"; }
+if [ "$pg" -eq 1 ]; then
+	check "many rewrites tried" test "$rewrites" -ge 12
+	check_eq "the server refused every rewrite of a row (permission denied)" "$refused" "$rewrites"
+	check_eq "each refusal is the server's" "$(grep -c 'permission denied' "$T/attack.err")" "$rewrites"
+	# The book is root's: the attacker cannot write it.
+	as_sql "UPDATE book.orders SET target = 'shop', key_sha256 = '$key_b'" 2>"$T/book.err"
+	check_contains "the milter's role cannot write the order book" "$(cat "$T/book.err")" "permission denied"
+else
+	check "many rewrites made" test "$rewrites" -ge 20
+	# The book is root's: the attacker cannot write it.
+	as_user "$user" sqlite3 "$T/orders.db" "UPDATE orders SET target = 'shop', key_sha256 = '$key_b'" 2>"$T/book.err"
+	check_contains "the milter's user cannot write the order book" "$(cat "$T/book.err")" "readonly"
+fi
+check_eq "the order book is as root left it" "$(book_digest)" "$book_before"
+if [ "$pg" -eq 1 ]; then
+	# It cannot move order 1's request to order 2: it adds one of its own.
+	as_sql "INSERT INTO certificates (order_id, sha256, spki_sha256, leaf_pem, chain_pem, names, not_before,
+		not_after, received_at) SELECT $o2, repeat('cd', 32), spki_sha256, leaf_pem, chain_pem, names,
+		not_before, not_after, received_at FROM certificates WHERE id = 1"
+	as_sql "INSERT INTO install_requests (order_id, certificate_id, created_at)
+		SELECT $o2, max(id), 0 FROM certificates"
+fi
+book_orders() { book_sql "SELECT id, target, key_sha256 FROM orders ORDER BY id"; }
 orders_before=$(book_orders)
 # Files and symlinks in every directory the user can write.
 planted=0
@@ -172,7 +243,11 @@ for line in open(trace, errors="replace"):
     if path.startswith(keydir + "/") and own_key not in path and path != keydir + "/":
         bad.append("read another key: " + line.strip())
     writes = call not in ("open", "openat") or any(f in args for f in write_flags)
-    if call in ("rename", "renameat", "renameat2", "link", "linkat", "symlink", "symlinkat"):
+    if call in ("renameat", "renameat2", "linkat"):
+        # both names are relative to their directory descriptors
+        pairs = re.findall(r'(?:-?\d+|AT_FDCWD)(?:<([^>]*)>)?,\s*"((?:[^"\\]|\\.)*)"', args)
+        targets = [n if n.startswith("/") or not b else b + "/" + n for b, n in pairs]
+    elif call in ("rename", "link", "symlink", "symlinkat"):
         targets = paths
     else:
         targets = [path]
@@ -192,7 +267,7 @@ check_eq "the installer wrote nothing outside the targets and its own state, rea
 ran=$(printf '%s\n' "$inst" | sed -n 's/^RAN //p')
 unexpected=""
 for p in $ran; do
-	case "$p" in "$MAILCERT"|/bin/true|/usr/bin/true|"$T/sendmail"|/bin/sh|/usr/bin/sh) ;; *) unexpected="$unexpected $p" ;; esac
+	case "$p" in "$MAILCERT"|/bin/true|/usr/bin/true|"$T/sendmail"|/bin/sh|/usr/bin/sh|"$ROOT/tests/fake-sendmail"|/usr/bin/cat|/bin/cat) ;; *) unexpected="$unexpected $p" ;; esac
 done
 check_eq "the installer ran nothing the configuration does not name" "${unexpected# }" ""
 appr=$(audit "$T/approver.strace" "$T/keys" "none" "$T/intake" "$T/mail" /dev/null /dev/tty)
@@ -213,6 +288,11 @@ if [ -e "$T/tls/web/fullchain.pem" ]; then
 else
 	ok "order 1's target got nothing (every request for it was rewritten)"
 fi
+if [ "$pg" -eq 1 ]; then
+	check_eq "order 1's genuine certificate, its request beyond the attacker's reach, is installed" \
+		"$(openssl x509 -in "$T/tls/web/fullchain.pem" -noout -serial 2>/dev/null)" \
+		"$(openssl x509 -in "$PKI/www-ec.crt" -noout -serial)"
+fi
 check "no command of the attacker ran" test ! -e "$T/pwned"
 check_eq "order 2 is not installed" "$(mc show "$o2" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])')" "open"
 mails=$(cat "$T/mail/mailbox" 2>/dev/null)
@@ -230,10 +310,16 @@ check "and order 2's" test "$(refusals "$o2")" -ge 1
 as_sql "INSERT INTO certificates (order_id, sha256, spki_sha256, leaf_pem, chain_pem, names, not_before,
 	not_after, received_at) SELECT order_id, 'abababababababababababababababababababababababababababababababab', spki_sha256, leaf_pem, chain_pem, names,
 	not_before, not_after, received_at FROM certificates WHERE id = 1"
-as_sql "INSERT INTO install_requests (id, order_id, certificate_id, created_at)
-	VALUES (9000000000, $o1, (SELECT max(id) FROM certificates), 0)"
-cursor_before=$(sqlite3 "$T/orders.db" "SELECT value FROM meta WHERE key = 'intake_requests_seen'")
-"$MAILCERT" -c "$T/mailcert.conf" install --pending >>"$T/install.out" 2>&1
-check_eq "a request id far past the cursor does not move it" \
-	"$(sqlite3 "$T/orders.db" "SELECT value FROM meta WHERE key = 'intake_requests_seen'")" "$cursor_before"
-check_contains "and the operator is told why" "$(mc ledger)" "past the last one taken"
+if [ "$pg" -eq 1 ]; then
+	as_sql "INSERT INTO install_requests (id, order_id, certificate_id, created_at)
+		VALUES (9000000000, $o1, (SELECT max(id) FROM certificates), 0)" 2>"$T/id.err"
+	check_contains "the milter's role cannot choose a request's id" "$(cat "$T/id.err")" "permission denied"
+else
+	as_sql "INSERT INTO install_requests (id, order_id, certificate_id, created_at)
+		VALUES (9000000000, $o1, (SELECT max(id) FROM certificates), 0)"
+	cursor_before=$(book_sql "SELECT value FROM meta WHERE key = 'intake_requests_seen'")
+	"$MAILCERT" -c "$T/mailcert.conf" install --pending >>"$T/install.out" 2>&1
+	check_eq "a request id far past the cursor does not move it" \
+		"$(book_sql "SELECT value FROM meta WHERE key = 'intake_requests_seen'")" "$cursor_before"
+	check_contains "and the operator is told why" "$(mc ledger)" "past the last one taken"
+fi

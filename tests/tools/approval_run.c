@@ -22,10 +22,7 @@ static int open_ledger(const struct config *cfg, struct ledger **ledger, struct 
 {
 	struct ledger_location where;
 
-	where.intake_path = cfg->ledger_path;
-	where.book_path = cfg->orders_path;
-	where.url = cfg->ledger_url;
-	where.busy_timeout_ms = cfg->busy_timeout_ms;
+	ledger_location_of(&where, cfg, "mailcert test tool");
 	return ledger_open(&where, LEDGER_ROLE_INTAKE, ledger, err);
 }
 

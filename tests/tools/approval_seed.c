@@ -26,10 +26,7 @@ static int open_intake(const char *path, struct config **cfg, struct ledger **le
 	int     rc = -1;
 
 	if (config_load(path, cfg, &err) == 0) {
-		where.intake_path = (*cfg)->ledger_path;
-		where.book_path = (*cfg)->orders_path;
-		where.url = (*cfg)->ledger_url;
-		where.busy_timeout_ms = (*cfg)->busy_timeout_ms;
+		ledger_location_of(&where, (*cfg), "mailcert test tool");
 		rc = ledger_open(&where, LEDGER_ROLE_INTAKE, ledger, &err);
 	}
 	if (rc < 0)

@@ -2,6 +2,7 @@
  * ledger_writer - a busy writer of both stores for tests/t-ledger-crash.sh.
  *
  * Usage: ledger_writer ORDERS.db LEDGER.db COUNT
+ *        ledger_writer postgresql://... - COUNT
  *
  * Opens the order book ORDERS.db as root does (LEDGER_ROLE_BOOK, made
  * when missing) and the intake's ledger LEDGER.db as the milter does
@@ -19,6 +20,8 @@
  * events each), the intake only whole records (each message with its 20
  * events, no event without its message), and no intake row may name an
  * order the book does not have: the intake writes after the book commits.
+ * With a PostgreSQL URL both stores are that database's schemas (made
+ * beforehand by "mailcert ledger init").
  * Exit 0, 1 with the reason, 2 on bad usage.
  */
 #include <stdio.h>
@@ -100,7 +103,9 @@ static int intake_records(struct ledger *intake, int n, long long order_id)
 static int open_store(const char *book_path, const char *intake_path, enum ledger_role role,
 		      struct ledger **out)
 {
-	struct ledger_location where = {intake_path, book_path, NULL, 5000};
+	int     pg = strncmp(book_path, "postgresql://", 13) == 0;
+	struct ledger_location where = {pg ? NULL : intake_path, pg ? NULL : book_path,
+		pg ? book_path : NULL, 5000, "ledger_writer"};
 	struct strbuf err = STRBUF_INIT;
 	int rc = ledger_open(&where, role, out, &err);
 

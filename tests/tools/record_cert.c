@@ -87,10 +87,7 @@ static struct ledger *open_book(const char *config_path)
 	struct config *cfg = NULL;
 
 	if (config_load(config_path, &cfg, &err) == 0) {
-		where.intake_path = cfg->ledger_path;
-		where.book_path = cfg->orders_path;
-		where.url = cfg->ledger_url;
-		where.busy_timeout_ms = cfg->busy_timeout_ms;
+		ledger_location_of(&where, cfg, "mailcert test tool");
 		if (ledger_open(&where, LEDGER_ROLE_BOOK, &book, &err) < 0)
 			book = NULL;
 	}

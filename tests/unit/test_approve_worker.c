@@ -21,6 +21,7 @@
 #include "approve.h"
 #include "backoff.h"
 #include "check.h"
+#include "check_ledger.h"
 #include "parser.h"
 
 #define LINK "https://secure.trust-provider.com/products/EnterDCVCode?orderNumber="
@@ -67,23 +68,19 @@ struct world {
 static int world_open(struct world *w, const char *name, const struct config *cfg,
 		      const struct parser *parser)
 {
-	struct ledger_location where;
+	const struct ledger_location *where;
 	struct strbuf err = STRBUF_INIT;
-	char    intake[256];
-	char    book[256];
 
 	memset(w, 0, sizeof(*w));
-	snprintf(intake, sizeof(intake), "%s/%s.db", dir, name);
-	snprintf(book, sizeof(book), "%s/%s-orders.db", dir, name);
-	where.intake_path = intake;
-	where.book_path = book;
-	where.url = NULL;
-	where.busy_timeout_ms = 2000;
 	w->cfg = cfg;
 	w->parser = parser;
 	w->now = time(NULL);
-	if (ledger_open(&where, LEDGER_ROLE_BOOK, &w->book, &err) < 0
-	    || ledger_open(&where, LEDGER_ROLE_INTAKE, &w->intake, &err) < 0) {
+	if ((where = check_ledger_named(dir, name)) == NULL) {
+		check_report(0, name, "no ledger");
+		return -1;
+	}
+	if (ledger_open(where, LEDGER_ROLE_BOOK, &w->book, &err) < 0
+	    || ledger_open(where, LEDGER_ROLE_INTAKE, &w->intake, &err) < 0) {
 		check_report(0, name, sb_str(&err));
 		ledger_close(w->book);
 		sb_free(&err);

@@ -40,6 +40,7 @@
 #include <openssl/x509v3.h>
 
 #include "check.h"
+#include "check_ledger.h"
 #include "config.h"
 #include "fingerprint.h"
 #include "install.h"
@@ -271,18 +272,26 @@ static void write_targets(FILE *fp)
 		"test_command = /usr/bin/id -u\nrun_as = nobody\n", tmp, tmp);
 }
 
-static void write_config(void)
+static int write_config(void)
 {
-	FILE *fp = fopen(tpath("mailcert.conf"), "w");
+	FILE   *fp;
+	struct check_where w;
 
+	if (check_ledger_where(tmp, "install", &w) < 0)
+		return -1;
+	fp = fopen(tpath("mailcert.conf"), "w");
 	fprintf(fp, "[milter]\nauthserv_id = mx.example.net\n");
-	fprintf(fp, "[ledger]\npath = %s/ledger.db\norders = %s/orders.db\n", tmp, tmp);
+	if (w.where.url)
+		fprintf(fp, "[ledger]\nurl = %s\n", w.where.url);
+	else
+		fprintf(fp, "[ledger]\npath = %s\norders = %s\n", w.intake, w.book);
 	fprintf(fp, "[ca]\ntrust_store = %s/" PKI "root.crt\n", cwd);
 	fprintf(fp, "[notify]\nsendmail = %s/fake-sendmail\nfrom = mailcert@host.example\n", tmp);
 	fprintf(fp, "[installer]\nkey_dir = %s/keys\nstate_dir = %s/state\n"
 		"command_timeout = 5\nmax_attempts = 3\nretry_base = 1\n", tmp, tmp);
 	write_targets(fp);
 	fclose(fp);
+	return 0;
 }
 
 /* write_sendmail - a sendmail(1) that keeps what it is given */
@@ -309,10 +318,12 @@ static struct config *load_config(void)
 
 static struct ledger *open_store(const struct config *cfg, enum ledger_role role)
 {
-	struct ledger_location where = {cfg->ledger_path, cfg->orders_path, NULL, 2000};
+	struct ledger_location where;
 	struct strbuf err = STRBUF_INIT;
 	struct ledger *ledger = NULL;
 
+	ledger_location_of(&where, cfg, "test_install");
+	where.busy_timeout_ms = 2000;
 	if (ledger_open(&where, role, &ledger, &err) < 0) {
 		printf("# open the ledger: %s\n", sb_str(&err));
 		ledger = NULL;
@@ -1800,7 +1811,10 @@ static int setup(struct fixture *fx)
 	}
 	for (d = dirs; *d; d++)
 		make_dir(tpath(*d), 0755);
-	write_config();
+	if (write_config() < 0) {
+		printf("not ok - setup: no ledger\n");
+		return -1;
+	}
 	write_sendmail();
 	if ((fx->cfg = load_config()) == NULL || (fx->book = open_store(fx->cfg, LEDGER_ROLE_BOOK)) == NULL
 	    || (fx->view = open_store(fx->cfg, LEDGER_ROLE_INTAKE)) == NULL) {

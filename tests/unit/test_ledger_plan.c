@@ -9,6 +9,7 @@
  * all but the one-row book.meta) fails, naming the statement and its
  * plan; a last check makes sure a scan is seen as one.
  */
+#define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "check_ledger.h"
 #include "ledger.h"
 
 #define ROWS		2000	/* orders, messages: enough that a scan would show */
@@ -38,19 +40,11 @@ static void catch_sql(void *ctx, const char *sql)
 
 static struct ledger *open_role(enum ledger_role role)
 {
-	struct ledger_location where;
+	const struct ledger_location *where = check_ledger_named(dir, "plan");
 	struct ledger *ledger = NULL;
 	struct strbuf err = STRBUF_INIT;
-	char    intake[256];
-	char    book[256];
 
-	snprintf(intake, sizeof(intake), "%s/ledger.db", dir);
-	snprintf(book, sizeof(book), "%s/orders.db", dir);
-	where.intake_path = intake;
-	where.book_path = book;
-	where.url = NULL;
-	where.busy_timeout_ms = 1000;
-	if (ledger_open(&where, role, &ledger, &err) < 0)
+	if (where && ledger_open(where, role, &ledger, &err) < 0)
 		printf("# %s\n", sb_str(&err));
 	sb_free(&err);
 	return ledger;
@@ -231,7 +225,19 @@ static void install_path(struct ledger *in, struct ledger *book)
 
 /* full_scan - a line of the plan that reads a table (or an alias of one)
  * whole; NULL when every table is searched by an index or a key.  The
- * only tables a path may read whole are the one-row kind (book.meta). */
+ * only tables a path may read whole are the one-row kind (book.meta).
+ * SQLite says "SCAN table"; PostgreSQL, with sequential scans priced out
+ * (ledger_explain), "Seq Scan on table" only where no index serves. */
+
+static int scans_whole_table(const char *line, size_t len)
+{
+	const char *seq = memmem(line, len, "Seq Scan on ", 12);
+
+	if (seq)
+		return strncmp(seq + 12, "meta ", 5) != 0;
+	return len >= 5 && strncmp(line, "SCAN ", 5) == 0 && strncmp(line, "SCAN book.meta", 14) != 0
+	    && strncmp(line, "SCAN CONSTANT ROW", 17) != 0;
+}
 
 static const char *full_scan(const char *plan)
 {
@@ -241,8 +247,7 @@ static const char *full_scan(const char *plan)
 
 	while (*p) {
 		len = strcspn(p, "\n");
-		if (len >= 5 && strncmp(p, "SCAN ", 5) == 0 && strncmp(p, "SCAN book.meta", 14) != 0
-		    && strncmp(p, "SCAN CONSTANT ROW", 17) != 0) {
+		if (scans_whole_table(p, len)) {
 			snprintf(line, sizeof(line), "%.*s", (int) len, p);
 			return line;
 		}
