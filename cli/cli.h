@@ -50,6 +50,8 @@ struct cli_command {
 int cli_load_config(struct cli *cli);
 /* Load the configuration, become the role's user, open the ledger. */
 int cli_open_ledger(struct cli *cli);
+/* The same, with the ledger opened in role. */
+int cli_open_ledger_as(struct cli *cli, enum ledger_role role);
 
 /* Print "mailcert: what" to stderr; returns 1 (the exit code). */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

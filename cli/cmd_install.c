@@ -13,9 +13,10 @@
  *	install --watch is the installer daemon.  Both are root's, open only
  *	the order book, and log where [log] to says (stderr by default).
  *
- *	install-requests is the installer's unprivileged helper: as [milter]
- *	user, with both stores read-only, it prints the install requests
- *	above --after as JSON lines (install_requests.c).
+ *	install-requests is the installer's helper: as [milter] user (SQLite;
+ *	root's role with PostgreSQL) it marks taken the requests the book has
+ *	answered and prints the untaken ones as JSON lines
+ *	(install_requests.c).
  *
  *	expiring lists what expires within --days (default 30): every
  *	target's certificate as its files hold it, and every order's newest
@@ -91,29 +92,32 @@ int cmd_install(struct cli *cli, int argc, char **argv)
 int cmd_install_requests(struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {
-		{"after", required_argument, NULL, 'a'},
 		{"max", required_argument, NULL, 'm'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	long long after = -1;
 	long long max = INSTALL_REQUESTS_BATCH;
 	int     ch;
 	int     rc;
 
 	while ((ch = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-		if (ch == 'a' && (after = cli_parse_number(optarg, 0)) < 0)
-			return cli_usage_error(cli, "--after %s: not a request id", optarg);
-		else if (ch == 'm' && (max = cli_parse_id(optarg)) < 0)
+		if (ch == 'm' && (max = cli_parse_id(optarg)) < 0)
 			return cli_usage_error(cli, "--max %s: not a positive number", optarg);
-		else if (ch != 'a' && ch != 'm' && cli_common_option(cli, ch, &rc))
+		else if (ch != 'm' && cli_common_option(cli, ch, &rc))
 			return rc;
 	}
-	if (optind != argc || after < 0)
-		return cli_usage_error(cli, "--after is required");
-	if (cli_open_ledger(cli) < 0)
+	if (optind != argc)
+		return cli_usage_error(cli, "unexpected argument \"%s\"", argv[optind]);
+	/* SQLite: the intake's file, as its user; PostgreSQL: root's role,
+	 * the one that may mark requests taken (and a web host has no milter
+	 * user) */
+	if (cli_load_config(cli) < 0)
 		return 1;
-	return install_requests_export(cli->ledger, after, (size_t) max) < 0 ? 1 : 0;
+	if (cli->cfg->ledger_url)
+		cli->role = CLI_BOOK;
+	if (cli_open_ledger_as(cli, LEDGER_ROLE_INTAKE) < 0)
+		return 1;
+	return install_requests_export(cli->ledger, (size_t) max) < 0 ? 1 : 0;
 }
 
 /* expiring ------------------------------------------------------------------ */

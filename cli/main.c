@@ -81,8 +81,8 @@ static const struct cli_command cli_commands[] = {
 	"the approver daemon (as [approve] user): act on recorded approvals"},
 	{"install", NULL, cmd_install, CLI_BOOK, "install --pending | --watch",
 	"install issued certificates once, or as the installer daemon (root)"},
-	{"install-requests", NULL, cmd_install_requests, CLI_READER,
-		"install-requests --after ID [--max N]",
+	{"install-requests", NULL, cmd_install_requests, CLI_INTAKE,
+		"install-requests [--max N]",
 	"the intake's install requests as JSON lines (the installer's helper)"},
 	{"expiring", NULL, cmd_expiring, CLI_BOOK, "expiring [--days N] [--json]",
 	"certificates that expire within N days (default 30); exit 0, 1, 2 or 3"},
@@ -198,11 +198,10 @@ int cli_become_role_user(struct cli *cli)
 	return 0;
 }
 
-int cli_open_ledger(struct cli *cli)
+int cli_open_ledger_as(struct cli *cli, enum ledger_role role)
 {
 	struct strbuf err = STRBUF_INIT;
 	struct ledger_location where;
-	enum ledger_role role;
 	char    program[64];
 
 	if (cli->ledger)
@@ -212,14 +211,19 @@ int cli_open_ledger(struct cli *cli)
 	snprintf(program, sizeof(program), "mailcert %s%s%s", cli->cmd->name,
 		 cli->cmd->sub ? " " : "", cli->cmd->sub ? cli->cmd->sub : "");
 	ledger_location_of(&where, cli->cfg, program);
-	role = cli->role == CLI_BOOK ? LEDGER_ROLE_BOOK
-	    : cli->role == CLI_READER || cli->role == CLI_WEB ? LEDGER_ROLE_READER : LEDGER_ROLE_INTAKE;
 	if (ledger_open(&where, role, &cli->ledger, &err) < 0) {
 		cli_error("%s", sb_str(&err));
 		sb_free(&err);
 		return -1;
 	}
 	return 0;
+}
+
+int cli_open_ledger(struct cli *cli)
+{
+	return cli_open_ledger_as(cli, cli->role == CLI_BOOK ? LEDGER_ROLE_BOOK
+				  : cli->role == CLI_READER || cli->role == CLI_WEB ? LEDGER_ROLE_READER
+				  : LEDGER_ROLE_INTAKE);
 }
 
 long long cli_parse_number(const char *text, long long min)

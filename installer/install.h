@@ -24,7 +24,6 @@
 #ifndef MAILCERT_INSTALL_H
 #define MAILCERT_INSTALL_H
 
-#define INSTALL_REQUEST_MAX_STEP 10000	/* request ids taken may grow by this much at once */
 
 #include <stddef.h>
 #include <sys/stat.h>
@@ -160,7 +159,7 @@ void install_outcome_clear(struct install_outcome *out);
  * helper, checked and added to the book as install jobs */
 int install_take_requests(struct ledger *book, const struct config *cfg, const char *self,
 			  int *added, struct strbuf *why);
-int install_requests_export(struct ledger *reader, long long after, size_t max);
+int install_requests_export(struct ledger *intake, size_t max);
 
 /* install_job.c */
 int install_job_run(struct ledger *ledger, const struct config *cfg, long long job_id,

@@ -6,35 +6,36 @@
  *
  *	int install_take_requests(struct ledger *book, const struct config *cfg,
  *				  const char *self, int *added, struct strbuf *why)
- *	int install_requests_export(struct ledger *reader, long long after,
- *				    size_t max)
+ *	int install_requests_export(struct ledger *intake, size_t max)
  * DESCRIPTION
  *	Root never opens a file the network side can write, so the installer
  *	does not read the intake's ledger itself: install_take_requests()
- *	runs "mailcert install-requests --after N" (self, the running
- *	program) as [milter] user through run_command() (no shell, a clean
- *	environment, bounded in time and output), and reads back one JSON
- *	line per request: {"request": ID, "order": N, "sha256": HEX,
+ *	runs "mailcert install-requests" (self, the running program) through
+ *	run_command() (no shell, a clean environment, bounded in time and
+ *	output), as [milter] user with SQLite, as root with PostgreSQL (whose
+ *	server, not a file, holds the rows; root's role is the one that may
+ *	mark them, and a web host has no milter user), and reads back one
+ *	JSON line per request: {"request": ID, "order": N, "sha256": HEX,
  *	"leaf": PEM, "chain": PEM}.  That is all the network side can tell
  *	root: "certificate X for order N".
  *
  *	Each line is checked as coming from a stranger: bounded, of the
- *	right types, a request id above the cursor, an order the book has
- *	and that is open or installed, a PEM whose leaf is the certificate
- *	the line names and has the public key of that order.  Then root
- *	keeps its own copy of the certificate in a new install job of the
- *	book (nothing happens twice: one job per order and certificate), and
- *	the cursor (book meta "intake_requests_seen") moves past the line.
- *	A line that fails is an event of the book and is skipped for good;
- *	but a line whose id is more than INSTALL_REQUEST_MAX_STEP past the
- *	cursor is refused without moving it (the intake's ids grow one by
- *	one: such an id was written to push the cursor past every genuine
- *	request to come), and the operator is told once.
- *	The install attempt checks everything again.  *added counts the new
- *	jobs.
+ *	right types, an order the book has and that is open or installed, a
+ *	PEM whose leaf is the certificate the line names and has the public
+ *	key of that order.  Then root keeps its own copy of the certificate
+ *	in a new install job of the book (nothing happens twice: one job per
+ *	order and certificate).  Either way the request is answered in the
+ *	book (book.request_answers: the request, its order and certificate),
+ *	a refusal with an event; the helper marks answered requests taken
+ *	and lists only untaken ones.  There is no cursor over the intake's
+ *	ids: whatever its user writes (ids pushed far ahead, rows rewritten,
+ *	deleted, marked taken), a request made after is untaken and new to
+ *	the book, so it is taken up.  A line that is not a request at all is
+ *	told once.  The install attempt checks everything again.  *added
+ *	counts the new jobs.
  *
  *	install_requests_export() is that helper's side: it prints the lines
- *	from the intake's ledger, opened as a reader.
+ *	from the intake's ledger.
  * LICENSE
  *	See the README of mailcert.
  */
@@ -45,6 +46,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <openssl/sha.h>
 
 #include "certbundle.h"
 #include "install.h"
@@ -52,7 +54,6 @@
 #include "mymalloc.h"
 #include "printable.h"
 
-#define CURSOR_KEY	"intake_requests_seen"
 #define HELPER_OUTPUT	(INSTALL_REQUESTS_BATCH * 64 * 1024)
 #define PEM_MAX		(192 * 1024)
 
@@ -78,10 +79,10 @@ static int print_request(void *ctx, const struct install_request *r)
 	return 0;
 }
 
-int install_requests_export(struct ledger *reader, long long after, size_t max)
+int install_requests_export(struct ledger *intake, size_t max)
 {
-	if (intake_each_install_request(reader, after, max, print_request, NULL) < 0) {
-		msg_error("listing install requests: %s", ledger_error(reader));
+	if (intake_each_install_request(intake, max, print_request, NULL) < 0) {
+		msg_error("listing install requests: %s", ledger_error(intake));
 		return -1;
 	}
 	return fflush(stdout) == 0 ? 0 : -1;
@@ -143,11 +144,11 @@ static const struct cert_found *leaf_of(const struct certbundle *bundle, const c
 	return NULL;
 }
 
-/* add_job - the request as an install job of the book; 0 added or known,
- * 1 refused (why), -1 ledger */
+/* add_job - the request as an install job of the book; 0 added or known
+ * (*job_id), 1 refused (why), -1 ledger */
 
 static int add_job(struct ledger *book, const struct request_line *r, int *added,
-		   struct strbuf *why)
+		   long long *job_id, struct strbuf *why)
 {
 	struct parse_limits limits;
 	struct certbundle bundle;
@@ -183,6 +184,7 @@ static int add_job(struct ledger *book, const struct request_line *r, int *added
 		job.leaf_pem = (char *) r->leaf;
 		job.chain_pem = (char *) r->chain;
 		rc = book_install_add(book, &job, &id, &is_new);
+		*job_id = id;
 		if (rc == 0 && is_new) {
 			*added += 1;
 			rc = book_add_event(book, r->order, "install_job", "install job %lld for certificate "
@@ -194,79 +196,80 @@ static int add_job(struct ledger *book, const struct request_line *r, int *added
 	return rc;
 }
 
-/* refuse_jump - a request id far past the last one taken: the intake's
- * ids grow one by one, so this one was written by hand; taken, it would
- * move the cursor past every genuine request to come.  The cursor stays,
- * and the operator is told once. */
+/* bad_line - told once per line: a helper that prints something else
+ * would otherwise be told every pass */
 
-static void refuse_jump(struct ledger *book, const struct request_line *r, long long cursor)
+static void bad_line(struct ledger *book, const char *line, size_t len, const char *problem)
 {
-	char    ref[64];
+	unsigned char digest[32];
+	char    ref[65];
+	int     i;
 
-	snprintf(ref, sizeof(ref), "%lld", r->request);
-	if (book_notice_once(book, "install_request_jump", ref, NULL) == 1)
-		book_add_event(book, 0, "install_request_refused", "intake request %lld is more than %d "
-			       "past the last one taken (%lld): refused, and the cursor stays", r->request,
-			       INSTALL_REQUEST_MAX_STEP, cursor);
-	msg_warn("intake request %lld is far past the last one taken (%lld): refused", r->request, cursor);
+	SHA256((const unsigned char *) line, len, digest);
+	for (i = 0; i < 32; i++)
+		snprintf(ref + 2 * i, 3, "%02x", digest[i]);
+	if (book_notice_once(book, "install_request_bad_line", ref, NULL) == 1)
+		book_add_event(book, 0, "install_request_refused", "a line from the intake: %s", problem);
+}
+
+/* take_line - one request: answered before (nothing), or checked, made a
+ * job or refused, and answered, in one transaction */
+
+static int take_line(struct ledger *book, const struct request_line *r, int *added)
+{
+	struct strbuf why = STRBUF_INIT;
+	long long job_id = 0;
+	int     rc;
+
+	if ((rc = book_request_answered(book, r->request, r->order, r->sha256)) != 0)
+		return rc < 0 ? -1 : 0;
+	if (ledger_begin(book) < 0)
+		return -1;
+	rc = add_job(book, r, added, &job_id, &why);
+	if (rc == 1)
+		rc = book_add_event(book, r->order, "install_request_refused",
+				    "intake request %lld refused: %s", r->request, sb_str(&why));
+	if (rc == 0)
+		rc = book_answer_request(book, r->request, r->order, r->sha256, job_id);
+	sb_free(&why);
+	if (rc < 0) {
+		ledger_rollback(book);
+		return -1;
+	}
+	return ledger_commit(book);
 }
 
 /* take_lines - every complete line of the helper's output */
 
-static int take_lines(struct ledger *book, const char *out, size_t len, long long *cursor,
-		      int *added)
+static int take_lines(struct ledger *book, const char *out, size_t len, int *added)
 {
 	struct request_line r;
-	struct strbuf why = STRBUF_INIT;
 	json_error_t error;
 	const char *problem;
 	const char *p = out;
+	const char *line;
 	const char *nl;
 	json_t *obj;
 	int     rc = 0;
 
 	while (rc >= 0 && (nl = memchr(p, '\n', len - (size_t) (p - out))) != NULL) {
-		if (*p != '{') {			/* the helper's own complaint */
-			char    said[300];
+		line = p;
+		p = nl + 1;
+		if (*line != '{') {			/* the helper's own complaint */
 			struct strbuf sb = STRBUF_INIT;
 
-			printable_append(&sb, p, (size_t) (nl - p), sizeof(said) - 1, PRINTABLE_ASCII);
+			printable_append(&sb, line, (size_t) (nl - line), 299, PRINTABLE_ASCII);
 			msg_warn("mailcert install-requests: %s", sb_str(&sb));
 			sb_free(&sb);
-			p = nl + 1;
 			continue;
 		}
-		obj = json_loadb(p, (size_t) (nl - p), JSON_REJECT_DUPLICATES, &error);
-		p = nl + 1;
-		sb_reset(&why);
-		if (obj == NULL || read_line(obj, &r, &problem) < 0) {
-			book_add_event(book, 0, "install_request_refused", "a line from the intake: %s",
-				       obj ? problem : "not JSON");
-			json_decref(obj);
-			continue;
-		}
-		if (r.request <= *cursor) {
-			json_decref(obj);
-			continue;
-		}
-		if (r.request > *cursor + INSTALL_REQUEST_MAX_STEP) {
-			refuse_jump(book, &r, *cursor);
-			json_decref(obj);
-			continue;
-		}
-		rc = add_job(book, &r, added, &why);
-		if (rc == 1) {
-			book_add_event(book, r.order, "install_request_refused",
-				       "intake request %lld refused: %s", r.request, sb_str(&why));
-			rc = 0;
-		}
-		if (rc == 0) {
-			*cursor = r.request;
-			rc = book_meta_set(book, CURSOR_KEY, *cursor);
-		}
+		obj = json_loadb(line, (size_t) (nl - line), JSON_REJECT_DUPLICATES, &error);
+		if (obj == NULL || read_line(obj, &r, &problem) < 0)
+			bad_line(book, line, (size_t) (nl - line), obj ? problem : "not JSON");
+		else
+			rc = take_line(book, &r, added);
 		json_decref(obj);
 	}
-	sb_free(&why);
 	return rc;
 }
 
@@ -276,26 +279,19 @@ int install_take_requests(struct ledger *book, const struct config *cfg, const c
 	struct strlist argv = STRLIST_INIT;
 	struct command_spec spec;
 	struct command_result res;
-	long long cursor = 0;
 	int     rc;
 
 	*added = 0;
-	if (book_meta_get(book, CURSOR_KEY, &cursor) < 0) {
-		sb_appendf(why, "%s", ledger_error(book));
-		return -1;
-	}
 	strlist_add(&argv, self);
 	strlist_add(&argv, "-c");
 	strlist_add(&argv, cfg->path);
 	strlist_add(&argv, "install-requests");
-	strlist_add(&argv, "--after");
-	strlist_addf(&argv, "%lld", cursor);
 	strlist_add(&argv, "--max");
 	strlist_addf(&argv, "%d", INSTALL_REQUESTS_BATCH);
 	memset(&spec, 0, sizeof(spec));
 	spec.argv = &argv;
 	spec.timeout = cfg->command_timeout;
-	spec.run_as = geteuid() == 0 ? cfg->milter_user : NULL;
+	spec.run_as = geteuid() == 0 && cfg->ledger_url == NULL ? cfg->milter_user : NULL;
 	spec.max_output = HELPER_OUTPUT;
 	if (run_command(&spec, &res) < 0) {
 		sb_appends(why, "reading the intake's install requests: mailcert install-requests ");
@@ -305,7 +301,7 @@ int install_take_requests(struct ledger *book, const struct config *cfg, const c
 					 PRINTABLE_ASCII | PRINTABLE_SPACES | PRINTABLE_ELLIPSIS);
 		rc = -1;
 	} else {
-		rc = take_lines(book, sb_str(&res.output), res.output.len, &cursor, added);
+		rc = take_lines(book, sb_str(&res.output), res.output.len, added);
 		if (rc < 0)
 			sb_appendf(why, "recording install jobs: %s", ledger_error(book));
 	}

@@ -21,7 +21,9 @@
  *	   may have been cancelled meanwhile), and certificates only move
  *	   forward: the same certificate again changes nothing and says so;
  *	   another one is taken only when it is newer than the newest the
- *	   order has (recorded by the intake, or installed by the installer):
+ *	   order has (recorded by the intake, if that record's own PEM still
+ *	   verifies for the order's key: a rewritten row does not count; or
+ *	   installed by the installer):
  *	   issued later and expiring later, whatever its lifetime.  Then the
  *	   certificate (the chain verification built, root left out), the
  *	   order's progress issued and an install request for the installer,
@@ -153,9 +155,50 @@ static void verify_candidates(struct intake_run *run, struct cert_choice *c)
 
 /* Step 3 ------------------------------------------------------------------- */
 
-/* newest_known - the dates of the newest certificate the order has */
+/* verified_dates - the dates of a certificate row of the intake's ledger
+ * as its own PEM says, when that PEM is the row's certificate, for the
+ * order's key, and verifies to the trust store now: the row is the
+ * intake's, and a row someone rewrote (a far-future date, another
+ * certificate) must not hold back every genuine certificate to come */
 
-static int newest_known(struct intake_run *run, long long order_id, long long *not_before,
+static int verified_dates(struct intake_run *run, const struct cert_record *row,
+			  const char *key_sha256, long long *not_before, long long *not_after)
+{
+	struct parse_limits limits;
+	struct certbundle bundle;
+	struct strbuf why = STRBUF_INIT;
+	const struct cert_found *leaf = NULL;
+	STACK_OF(X509) *chain = NULL;
+	size_t  i;
+	int     ok = 0;
+
+	parse_limits_default(&limits);
+	certbundle_init(&bundle);
+	certbundle_add_text(&bundle, row->leaf_pem ? row->leaf_pem : "",
+			    row->leaf_pem ? strlen(row->leaf_pem) : 0, "the recorded leaf", &limits);
+	certbundle_add_text(&bundle, row->chain_pem ? row->chain_pem : "",
+			    row->chain_pem ? strlen(row->chain_pem) : 0, "the recorded chain", &limits);
+	for (i = 0; i < bundle.count && leaf == NULL; i++)
+		if (row->sha256 && strcmp(bundle.certs[i].sha256, row->sha256) == 0)
+			leaf = &bundle.certs[i];
+	if (leaf && key_sha256 && strcmp(leaf->spki_sha256, key_sha256) == 0
+	    && cert_verify_chain_in(&bundle, leaf, run->anchors, time(NULL), &chain, &why) == 0) {
+		*not_before = (long long) leaf->not_before;
+		*not_after = (long long) leaf->not_after;
+		ok = 1;
+	}
+	if (chain)
+		sk_X509_pop_free(chain, X509_free);
+	certbundle_free(&bundle);
+	sb_free(&why);
+	return ok;
+}
+
+/* newest_known - the dates of the newest certificate the order has: its
+ * latest in the intake's ledger (if it still verifies) or the installer's
+ * newest installed one */
+
+static int newest_known(struct intake_run *run, const struct order *order, long long *not_before,
 			long long *not_after, char *sha256, size_t sha_len)
 {
 	struct cert_record latest;
@@ -165,16 +208,16 @@ static int newest_known(struct intake_run *run, long long order_id, long long *n
 	*not_before = *not_after = 0;
 	sha256[0] = 0;
 	memset(&latest, 0, sizeof(latest));
-	if ((rc = intake_latest_certificate(run->ledger, order_id, &latest)) < 0)
+	if ((rc = intake_latest_certificate(run->ledger, order->id, &latest)) < 0)
 		return -1;
-	if (rc == 0) {
-		*not_before = latest.not_before;
-		*not_after = latest.not_after;
+	if (rc == 0 && verified_dates(run, &latest, order->key_sha256, not_before, not_after))
 		snprintf(sha256, sha_len, "%s", latest.sha256 ? latest.sha256 : "");
-	}
+	else if (rc == 0)
+		msg_warn("order %lld: the intake's latest certificate row %lld does not verify now as "
+			 "the order's (expired, or rewritten): it does not count", order->id, latest.id);
 	cert_record_clear(&latest);
 	memset(&job, 0, sizeof(job));
-	if ((rc = book_install_latest_done(run->ledger, order_id, &job)) < 0)
+	if ((rc = book_install_latest_done(run->ledger, order->id, &job)) < 0)
 		return -1;
 	if (rc == 0 && job.not_after > *not_after) {
 		*not_before = job.not_before;
@@ -257,7 +300,7 @@ static int accept_verified(struct intake_run *run, const struct cert_choice *c)
 					"message %lld: the order is %s", run->msg.id,
 					book_status_name((enum book_status) rc));
 	}
-	if (newest_known(run, c->order->id, &nb, &na, sha, sizeof(sha)) < 0)
+	if (newest_known(run, c->order, &nb, &na, sha, sizeof(sha)) < 0)
 		return -1;
 	if (strcmp(sha, leaf->sha256) == 0) {
 		intake_what(run, "certificate already recorded for order %lld; nothing changes",

@@ -273,3 +273,43 @@ int book_each_latest_install(struct ledger *ledger,
 	rc = ledger_each_row(ledger, st, call_with_install, &each, "listing installs");
 	return rc < 0 ? -1 : 0;
 }
+
+/* Answers to the intake's install requests ----------------------------------- */
+
+int book_request_answered(struct ledger *ledger, long long request_id, long long order_id,
+			  const char *cert_sha256)
+{
+	struct db_stmt *st;
+	long long one = 0;
+	int     rc;
+
+	st = db_prepare(ledger->db, "SELECT 1 FROM book.request_answers WHERE request_id = $1 "
+			"AND order_id = $2 AND cert_sha256 = $3");
+	db_bind_int(st, 1, request_id);
+	db_bind_int(st, 2, order_id);
+	db_bind_text(st, 3, cert_sha256);
+	rc = ledger_first(ledger, st, id_from_row, &one, "reading an answer to a request");
+	return rc < 0 ? -1 : rc == 0;
+}
+
+int book_answer_request(struct ledger *ledger, long long request_id, long long order_id,
+			const char *cert_sha256, long long job_id)
+{
+	struct db_stmt *st;
+	int     rc;
+
+	if (ledger_write_begin(ledger) < 0)
+		return -1;
+	st = db_prepare(ledger->db, "INSERT INTO book.request_answers (request_id, order_id, "
+			"cert_sha256, answered_at, job_id) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING");
+	db_bind_int(st, 1, request_id);
+	db_bind_int(st, 2, order_id);
+	db_bind_text(st, 3, cert_sha256);
+	db_bind_int(st, 4, ledger_now());
+	if (job_id > 0)
+		db_bind_int(st, 5, job_id);
+	else
+		db_bind_text(st, 5, NULL);
+	rc = ledger_run(ledger, st, "recording the answer to a request");
+	return ledger_write_end(ledger, rc);
+}

@@ -13,7 +13,7 @@
  *	int intake_certificate_by_sha(ledger, sha256, c)
  *	int intake_latest_certificate(ledger, order_id, c)
  *	int intake_add_install_request(ledger, order_id, certificate_id, &id, &is_new)
- *	int intake_each_install_request(ledger, after, max, fn, ctx)
+ *	int intake_each_install_request(ledger, max, fn, ctx)
  *	int intake_get_progress(ledger, order_id, &state)
  *	int intake_set_progress(ledger, order_id, state, why)
  *	int intake_add_event(ledger, order_id, kind, fmt, ...)
@@ -418,20 +418,31 @@ static int call_with_request(void *ctx, struct db_stmt *st)
 	return stop;
 }
 
-int intake_each_install_request(struct ledger *ledger, long long after, size_t max,
-				request_fn fn, void *ctx)
+/* intake_each_install_request - mark taken the requests the book has
+ * answered (the same request, order and certificate), then hand fn those
+ * still untaken, oldest first */
+
+int intake_each_install_request(struct ledger *ledger, size_t max, request_fn fn, void *ctx)
 {
 	struct each_request each = {fn, ctx};
 	struct db_stmt *st;
 	int     rc;
 
-	st = db_prepare(ledger->db, "SELECT r.id, r.order_id, r.certificate_id, c.sha256, c.leaf_pem, "
-			"c.chain_pem FROM install_requests r JOIN certificates c ON c.id = r.certificate_id "
-			"WHERE r.id > $1 ORDER BY r.id LIMIT $2");
-	db_bind_int(st, 1, after);
-	db_bind_int(st, 2, (long long) max);
-	rc = ledger_each_row(ledger, st, call_with_request, &each, "listing install requests");
-	return rc < 0 ? -1 : 0;
+	if (ledger_write_begin(ledger) < 0)
+		return -1;
+	st = db_prepare(ledger->db, "UPDATE install_requests SET taken = 1 WHERE taken = 0 AND EXISTS "
+			"(SELECT 1 FROM book.request_answers a JOIN certificates c "
+			"ON c.id = install_requests.certificate_id WHERE a.request_id = install_requests.id "
+			"AND a.order_id = install_requests.order_id AND a.cert_sha256 = c.sha256)");
+	rc = ledger_run(ledger, st, "marking answered install requests");
+	if (rc == 0) {
+		st = db_prepare(ledger->db, "SELECT r.id, r.order_id, r.certificate_id, c.sha256, "
+				"c.leaf_pem, c.chain_pem FROM install_requests r JOIN certificates c "
+				"ON c.id = r.certificate_id WHERE r.taken = 0 ORDER BY r.id LIMIT $1");
+		db_bind_int(st, 1, (long long) max);
+		rc = ledger_each_row(ledger, st, call_with_request, &each, "listing install requests");
+	}
+	return ledger_write_end(ledger, rc < 0 ? -1 : 0);
 }
 
 /* Progress ------------------------------------------------------------------- */

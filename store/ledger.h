@@ -31,8 +31,8 @@
 #include "strlist.h"
 
 #define LEDGER_NOT_FOUND	1
-#define LEDGER_INTAKE_VERSION	3	/* schema of the intake's ledger */
-#define LEDGER_BOOK_VERSION	1	/* schema of the order book */
+#define LEDGER_INTAKE_VERSION	4	/* schema of the intake's ledger */
+#define LEDGER_BOOK_VERSION	2	/* schema of the order book */
 
 /* Who opens the ledger, and so what it may touch. */
 enum ledger_role {
@@ -351,6 +351,12 @@ int book_install_claim(struct ledger *ledger, long long id, long long now, int l
 int book_install_finish(struct ledger *ledger, long long id, enum install_state state,
 			long long next_try, const char *last_error);
 void install_job_clear(struct install_job *job);
+/* Has root answered (made a job for, or refused) this request of the
+ * intake: 1, 0, -1.  Recording the answer (job_id 0: refused). */
+int book_request_answered(struct ledger *ledger, long long request_id, long long order_id,
+			  const char *cert_sha256);
+int book_answer_request(struct ledger *ledger, long long request_id, long long order_id,
+			const char *cert_sha256, long long job_id);
 /* Every order's newest job with its order (expiry watch), status not
  * cancelled or superseded. */
 int book_each_latest_install(struct ledger *ledger,
@@ -381,10 +387,9 @@ int intake_latest_certificate(struct ledger *ledger, long long order_id, struct 
 void cert_record_clear(struct cert_record *cert);
 int intake_add_install_request(struct ledger *ledger, long long order_id, long long certificate_id,
 			       long long *request_id, int *is_new);
-/* Requests with an id above after, oldest first, at most max, with their
- * certificates. */
-int intake_each_install_request(struct ledger *ledger, long long after, size_t max,
-				request_fn fn, void *ctx);
+/* Mark taken the requests the book has answered; then those still
+ * untaken, oldest first, at most max, with their certificates. */
+int intake_each_install_request(struct ledger *ledger, size_t max, request_fn fn, void *ctx);
 void install_request_clear(struct install_request *request);
 /* What mail has done to an order: awaiting_approval when nothing. */
 int intake_get_progress(struct ledger *ledger, long long order_id, enum order_state *state);

@@ -59,13 +59,15 @@ const struct ledger_table ledger_tables[] = {
 	{1, "events", "id, order_id, at, kind, detail", 1},
 	{1, "notices", "kind, ref, sent_at, recipient", 0},
 	{1, "meta", "key, value", 0},
+	{1, "request_answers", "request_id, order_id, cert_sha256, answered_at, job_id", 0},
+	{1, "installers", "name, host, version, targets, key_dir, started_at, last_pass", 0},
 	{0, "messages", "id, message_id, queue_id, mail_from, rcpt_to, subject, verdict, reason, "
 	 "order_id, received_at", 1},
 	{0, "approvals", "id, order_id, message_row, link, code, ca_order, domain, dedup, authenticated, "
 	 "received_at, action_state, attempts, next_try, last_error", 1},
 	{0, "certificates", "id, order_id, message_row, sha256, spki_sha256, leaf_pem, chain_pem, "
 	 "subject, issuer, names, not_before, not_after, received_at", 1},
-	{0, "install_requests", "id, order_id, certificate_id, created_at", 1},
+	{0, "install_requests", "id, order_id, certificate_id, created_at, taken", 1},
 	{0, "order_progress", "order_id, state, updated_at", 0},
 	{0, "events", "id, order_id, at, kind, detail", 1},
 	{0, "imap_state", "mailbox, uidvalidity, last_uid, updated_at", 0},

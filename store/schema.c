@@ -203,7 +203,25 @@ static const struct migration sqlite_intake[] = {
 	"CREATE TABLE imap_seen ("
 	"  mailbox TEXT NOT NULL, digest TEXT NOT NULL, seen_at INTEGER NOT NULL,"
 	"  PRIMARY KEY (mailbox, digest));"},
+
+	/* 3 -> 4: a request the book has answered is marked taken (by the
+	 * installer's helper): the installer reads only the untaken ones, and
+	 * keeps no cursor over ids that the intake's user could push away */
+	{3, 4,
+	"ALTER TABLE install_requests ADD COLUMN taken INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX install_requests_untaken ON install_requests(id) WHERE taken = 0;"},
 };
+
+/* The order book's version 2, written once for both backends (SQLite takes
+ * these types as it takes any). */
+#define BOOK_V2 \
+	"CREATE TABLE book.request_answers (" \
+	"  request_id bigint NOT NULL, order_id bigint NOT NULL, cert_sha256 text NOT NULL," \
+	"  answered_at bigint NOT NULL, job_id bigint," \
+	"  PRIMARY KEY (request_id, order_id, cert_sha256));" \
+	"CREATE TABLE book.installers (" \
+	"  name text PRIMARY KEY, host text NOT NULL, version text NOT NULL, targets text NOT NULL," \
+	"  key_dir text NOT NULL, started_at bigint NOT NULL, last_pass bigint NOT NULL);"
 
 static const struct migration sqlite_book[] = {
 	/* 0 -> 1: the first order book */
@@ -246,6 +264,10 @@ static const struct migration sqlite_book[] = {
 	"  kind TEXT NOT NULL, ref TEXT NOT NULL, sent_at INTEGER NOT NULL, recipient TEXT,"
 	"  PRIMARY KEY (kind, ref));"
 	"CREATE TABLE book.meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"},
+
+	/* 1 -> 2: the answers to the intake's install requests (which the
+	 * helper marks taken), the installers that serve the book */
+	{1, 2, BOOK_V2},
 };
 
 /* PostgreSQL ------------------------------------------------------------------ */
@@ -300,6 +322,11 @@ static const struct migration pgsql_intake[] = {
 	"  PERFORM pg_notify('" LEDGER_PG_ORDERS_CHANNEL "', TG_TABLE_NAME); RETURN NULL; END $$;"
 	"CREATE TRIGGER order_progress_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE"
 	"  ON intake.order_progress FOR EACH STATEMENT EXECUTE FUNCTION intake.notify_orders();"},
+
+	/* 3 -> 4: as SQLite's */
+	{3, 4,
+	"ALTER TABLE intake.install_requests ADD COLUMN taken integer NOT NULL DEFAULT 0;"
+	"CREATE INDEX install_requests_untaken ON intake.install_requests (id) WHERE taken = 0;"},
 };
 
 static const struct migration pgsql_book[] = {
@@ -351,6 +378,9 @@ static const struct migration pgsql_book[] = {
 	"  PERFORM pg_notify('" LEDGER_PG_ORDERS_CHANNEL "', TG_TABLE_NAME); RETURN NULL; END $$;"
 	"CREATE TRIGGER orders_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE"
 	"  ON book.orders FOR EACH STATEMENT EXECUTE FUNCTION book.notify_orders();"},
+
+	/* 1 -> 2: as SQLite's */
+	{1, 2, BOOK_V2},
 };
 
 #define COUNT(a) ((int) (sizeof(a) / sizeof((a)[0])))

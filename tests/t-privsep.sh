@@ -304,22 +304,37 @@ refusals() { mc show "$1" --json | python3 -c 'import json,sys; print(sum(e["kin
 check "the installer says why it refused order 1's rewritten requests" test "$(refusals "$o1")" -ge 1
 check "and order 2's" test "$(refusals "$o2")" -ge 1
 
-# A request id far past the last one, to push root's cursor beyond every
-# genuine request to come (the milter's user owns the intake's ledger and
-# can always stop installs; it must not do so silently): refused, told.
+# A request pushed ahead (within any step a cursor would allow), answered,
+# then deleted, and every request
+# marked taken: the attacker's last try to make root skip what comes
+# after.  (PostgreSQL does not let the milter's role choose an id, update
+# or delete a request at all.)  Then the compromise ends and a genuine
+# certificate for order 1 arrives: it is installed.
 as_sql "INSERT INTO certificates (order_id, sha256, spki_sha256, leaf_pem, chain_pem, names, not_before,
 	not_after, received_at) SELECT order_id, 'abababababababababababababababababababababababababababababababab', spki_sha256, leaf_pem, chain_pem, names,
 	not_before, not_after, received_at FROM certificates WHERE id = 1"
+as_sql "INSERT INTO install_requests (id, order_id, certificate_id, created_at)
+	VALUES (5000, $o1, (SELECT max(id) FROM certificates), 0)" 2>"$T/id.err"
 if [ "$pg" -eq 1 ]; then
-	as_sql "INSERT INTO install_requests (id, order_id, certificate_id, created_at)
-		VALUES (9000000000, $o1, (SELECT max(id) FROM certificates), 0)" 2>"$T/id.err"
 	check_contains "the milter's role cannot choose a request's id" "$(cat "$T/id.err")" "permission denied"
+	as_sql "UPDATE install_requests SET taken = 1" 2>"$T/taken.err"
+	check_contains "nor mark requests taken" "$(cat "$T/taken.err")" "permission denied"
 else
-	as_sql "INSERT INTO install_requests (id, order_id, certificate_id, created_at)
-		VALUES (9000000000, $o1, (SELECT max(id) FROM certificates), 0)"
-	cursor_before=$(book_sql "SELECT value FROM meta WHERE key = 'intake_requests_seen'")
 	"$MAILCERT" -c "$T/mailcert.conf" install --pending >>"$T/install.out" 2>&1
-	check_eq "a request id far past the cursor does not move it" \
-		"$(book_sql "SELECT value FROM meta WHERE key = 'intake_requests_seen'")" "$cursor_before"
-	check_contains "and the operator is told why" "$(mc ledger)" "past the last one taken"
+	check_eq "the far request is answered" \
+		"$(book_sql "SELECT count(*) FROM request_answers WHERE request_id = 5000")" "1"
+	as_sql "DELETE FROM install_requests WHERE id > 3"
+	as_sql "UPDATE install_requests SET taken = 1"
 fi
+openssl req -new -key "$PKI/leaf-ec.key" -subj /CN=www.example.com -out "$T/req.csr" 2>/dev/null
+printf 'subjectAltName = DNS:www.example.com, DNS:example.com\n' >"$T/ext"
+next_second
+openssl x509 -req -in "$T/req.csr" -CA "$PKI/inter2.crt" -CAkey "$PKI/inter2.key" -set_serial 4242 -days 9500 \
+	-extfile "$T/ext" -out "$T/later.pem" 2>/dev/null
+printf 'From: ca@example.org\nTo: certificates@example.net\nSubject: certificate\nMessage-ID: <p.2@example.org>\n\n%s\n' \
+	"$(cat "$T/later.pem" "$PKI/inter2.crt" "$PKI/inter1.crt")" \
+	| as_user "$user" "$MAILCERT" -c "$T/mailcert.conf" deliver certificates@example.net >/dev/null 2>>"$T/deliver.log"
+"$MAILCERT" -c "$T/mailcert.conf" install --pending >>"$T/install.out" 2>&1
+check_eq "a genuine certificate that comes after the attack is installed" \
+	"$(openssl x509 -in "$T/tls/web/fullchain.pem" -noout -serial 2>/dev/null)" \
+	"$(openssl x509 -in "$T/later.pem" -noout -serial)"

@@ -192,9 +192,8 @@ static void install_path(struct ledger *in, struct ledger *book)
 	long long id;
 	int     is_new;
 	int     requests = 0;
-	long long cursor = 0;
 
-	intake_each_install_request(in, 0, 100, count_request, &requests);
+	intake_each_install_request(in, 100, count_request, &requests);
 	check_int(requests, 1, "install path: the helper lists the request");
 	memset(&job, 0, sizeof(job));
 	job.order_id = 101;
@@ -205,8 +204,8 @@ static void install_path(struct ledger *in, struct ledger *book)
 	job.leaf_pem = (char *) "leaf";
 	job.chain_pem = (char *) "chain";
 	book_install_add(book, &job, &id, &is_new);
-	book_meta_get(book, "intake_requests_seen", &cursor);
-	book_meta_set(book, "intake_requests_seen", 1);
+	book_request_answered(book, 1, 101, "ab");
+	book_answer_request(book, 1, 101, "ab", id);
 	book_installs_due(book, time(NULL), "host:", 10, &ids, &n);
 	check_int((long long) n, 1, "install path: the job is due");
 	free(ids);
@@ -229,6 +228,20 @@ static void install_path(struct ledger *in, struct ledger *book)
  * SQLite says "SCAN table"; PostgreSQL, with sequential scans priced out
  * (ledger_explain), "Seq Scan on table" only where no index serves. */
 
+/* reads_partial_index - a scan of a partial index reads only the rows it
+ * holds (the untaken install requests, the open orders): not a scan */
+
+static int reads_partial_index(const char *line, size_t len)
+{
+	static const char *const partial[] = {"USING INDEX install_requests_untaken",
+		"USING INDEX orders_open", NULL};
+
+	for (int i = 0; partial[i]; i++)
+		if (memmem(line, len, partial[i], strlen(partial[i])))
+			return 1;
+	return 0;
+}
+
 static int scans_whole_table(const char *line, size_t len)
 {
 	const char *seq = memmem(line, len, "Seq Scan on ", 12);
@@ -236,7 +249,7 @@ static int scans_whole_table(const char *line, size_t len)
 	if (seq)
 		return strncmp(seq + 12, "meta ", 5) != 0;
 	return len >= 5 && strncmp(line, "SCAN ", 5) == 0 && strncmp(line, "SCAN book.meta", 14) != 0
-	    && strncmp(line, "SCAN CONSTANT ROW", 17) != 0;
+	    && strncmp(line, "SCAN CONSTANT ROW", 17) != 0 && !reads_partial_index(line, len);
 }
 
 static const char *full_scan(const char *plan)
