@@ -473,7 +473,8 @@ int approval_run_due(struct ledger *ledger, const struct config *cfg,
 	int     waiting;
 
 	if (intake_list_approvals(ledger, due_states, (long long) now, APPROVE_BATCH, &list, &count) < 0) {
-		msg_warn("listing due approvals: %s", ledger_error(ledger));
+		if (!ledger_down(ledger))	/* an outage is logged once, by the ledger */
+			msg_warn("listing due approvals: %s", ledger_error(ledger));
 		return -1;
 	}
 	due = run_list(ledger, cfg, parser, now, list, count);

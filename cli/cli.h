@@ -35,6 +35,8 @@ struct cli {
 	enum cli_role role;
 	const char *self;		/* this program, as an absolute path */
 	const struct cli_command *cmd;	/* the command being run */
+	int     patient;		/* a daemon: wait for a database that is away
+					 * (ledger_open_patiently) */
 };
 
 struct cli_command {

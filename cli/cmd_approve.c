@@ -163,6 +163,7 @@ int cmd_approver(struct cli *cli, int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_usage_error(cli, "unexpected argument \"%s\"", argv[optind]);
+	cli->patient = !once;
 	if (cli_open_ledger(cli) < 0)
 		return 1;
 	if (!once && cli->cfg->log_to && msg_open("mailcert-approver", cli->cfg->log_to, &why) < 0) {

@@ -145,6 +145,7 @@ int cmd_fetch(struct cli *cli, int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_usage_error(cli, "unexpected argument \"%s\"", argv[optind]);
+	cli->patient = watching;
 	if (cli_open_ledger(cli) < 0)
 		return 1;
 	if (msg_open("mailcert-fetch", cli->cfg->log_to ? cli->cfg->log_to : MSG_TO_STDERR, &err) < 0)

@@ -79,6 +79,7 @@ int cmd_install(struct cli *cli, int argc, char **argv)
 	}
 	if (optind != argc || pending + watch != 1)
 		return cli_usage_error(cli, "give exactly one of --pending and --watch");
+	cli->patient = watch;
 	if (cli_open_ledger(cli) < 0 || open_installer_log(cli, watch) != 0)
 		return 1;
 	if (watch)

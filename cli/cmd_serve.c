@@ -44,6 +44,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		sb_free(&why);
 		return 1;
 	}
+	cli->patient = 1;
 	if (cli_open_ledger(cli) < 0) {
 		close(fd);
 		return 1;

@@ -211,7 +211,8 @@ int cli_open_ledger_as(struct cli *cli, enum ledger_role role)
 	snprintf(program, sizeof(program), "mailcert %s%s%s", cli->cmd->name,
 		 cli->cmd->sub ? " " : "", cli->cmd->sub ? cli->cmd->sub : "");
 	ledger_location_of(&where, cli->cfg, program);
-	if (ledger_open(&where, role, &cli->ledger, &err) < 0) {
+	if ((cli->patient ? ledger_open_patiently(&where, role, &cli->ledger, &err, NULL)
+	     : ledger_open(&where, role, &cli->ledger, &err)) < 0) {
 		cli_error("%s", sb_str(&err));
 		sb_free(&err);
 		return -1;

@@ -64,7 +64,8 @@ int install_run_due(struct ledger *ledger, const struct config *cfg, time_t now,
 
 	if (book_installs_due(ledger, (long long) now, install_mine_prefix(), INSTALL_BATCH, &ids,
 			      &count) < 0) {
-		msg_error("listing due install jobs: %s", ledger_error(ledger));
+		if (!ledger_down(ledger))	/* an outage is logged once, by the ledger */
+			msg_error("listing due install jobs: %s", ledger_error(ledger));
 		return -1;
 	}
 	for (i = 0; i < count && !stop_requested; i++) {
@@ -102,8 +103,10 @@ static int one_pass(struct ledger *ledger, const struct config *cfg, const char 
 		sb_free(&why);
 		return -1;
 	}
-	if (install_take_requests(ledger, cfg, self, &added, &why) < 0)
-		msg_warn("%s", sb_str(&why));
+	if (install_take_requests(ledger, cfg, self, &added, &why) < 0) {
+		if (!ledger_down(ledger))
+			msg_warn("%s", sb_str(&why));
+	}
 	else if (added)
 		msg_info("%d new install job%s from the intake", added, added == 1 ? "" : "s");
 	ran = install_run_due(ledger, cfg, time(NULL), failed, next_due);
@@ -153,8 +156,11 @@ static void watch_expiry(struct ledger *ledger, const struct config *cfg, long l
 
 	if ((long long) time(NULL) < *next_expiry)
 		return;
-	if (expiry_remind(ledger, cfg, time(NULL), &sent) < 0)
-		msg_warn("expiry watch: %s", ledger_error(ledger));
+	if (expiry_remind(ledger, cfg, time(NULL), &sent) < 0) {
+		if (!ledger_down(ledger))
+			msg_warn("expiry watch: %s", ledger_error(ledger));
+		return;			/* looked at again at the next pass */
+	}
 	else
 		msg_info("expiry watch done: %d reminder%s sent", sent, sent == 1 ? "" : "s");
 	*next_expiry = (long long) time(NULL) + cfg->expiry_interval;

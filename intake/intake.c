@@ -547,9 +547,14 @@ int intake_record(struct intake *in, const struct config *cfg, X509_STORE *ancho
 	if (rc < 0) {
 		res->failed = 1;
 		res->busy = ledger_busy(in->ledger);
+		res->down = ledger_down(in->ledger);
 		res->install_request = 0;
 		res->wake_approver = 0;
-		msg_warn("%s: message not recorded: ledger: %s", mail->queue_id, ledger_error(in->ledger));
+		if (res->down)
+			msg_debug("%s: message not recorded: the database is away", mail->queue_id);
+		else
+			msg_warn("%s: message not recorded: ledger: %s", mail->queue_id,
+				 ledger_error(in->ledger));
 		sb_reset(&res->what);
 		sb_appends(&res->what, "not recorded: ledger unavailable");
 	} else {

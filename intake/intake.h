@@ -47,6 +47,8 @@ struct intake_result {
 	int     orders_changed;		/* the watch set may have changed */
 	int     failed;			/* the ledger failed: nothing recorded */
 	int     busy;			/* ... because another process held it */
+	int     down;			/* ... in an outage of the database, which
+					 * was logged once: log nothing per message */
 };
 
 void intake_init(struct intake *in, struct ledger *ledger);
@@ -54,7 +56,8 @@ void intake_destroy(struct intake *in);
 
 /* Record one message.  verdict is NULL when it was not parsed
  * (mail->not_parsed says why).  0, or -1 when the ledger failed (logged
- * with the queue id; res->failed, res->busy). */
+ * with the queue id, but for an outage of the database, logged once where
+ * it began; res->failed, res->busy, res->down). */
 int intake_record(struct intake *in, const struct config *cfg, X509_STORE *anchors,
 		  const struct intake_mail *mail, const struct verdict *verdict,
 		  struct intake_result *res);

@@ -439,7 +439,8 @@ static sfsistat mlfi_eom(SMFICTX *ctx)
 	cfg = mctx->mctx_settings->cfg;
 	intake_result_init(&res);
 	if (parse_and_record(mctx, &res) < 0 && strcmp(cfg->on_error, "tempfail") == 0) {
-		msg_warn("%s: on_error = tempfail: the MTA will retry", mctx->mctx_queue_id);
+		if (!res.down)
+			msg_warn("%s: on_error = tempfail: the MTA will retry", mctx->mctx_queue_id);
 		result = SMFIS_TEMPFAIL;
 	}
 	if (result == SMFIS_ACCEPT)

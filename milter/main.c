@@ -291,7 +291,7 @@ static void open_intake(const struct config *cfg, struct intake *intake, struct 
 	ledger_location_of(&where, cfg, "mailcert-milter");
 	where.busy_timeout_ms = cfg->busy_timeout_ms < MILTER_BUSY_TIMEOUT_MAX
 	    ? cfg->busy_timeout_ms : MILTER_BUSY_TIMEOUT_MAX;
-	if (ledger_open(&where, LEDGER_ROLE_INTAKE, &ledger, &err) < 0)
+	if (ledger_open_patiently(&where, LEDGER_ROLE_INTAKE, &ledger, &err, NULL) < 0)
 		msg_fatal("%s", sb_str(&err));
 	intake_init(intake, ledger);
 	if ((*watch = watch_start(&where, &err)) == NULL)

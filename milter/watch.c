@@ -23,8 +23,9 @@
  *	watch_invalidate()) whether another connection committed
  *	(ledger_change_token()), and if so reads the open orders by their
  *	index, builds a new snapshot and swaps it in; the old one is freed
- *	when its last borrower lets go.  When the ledger is busy it keeps
- *	the set it has.  watch_start() builds the first set before it
+ *	when its last borrower lets go.  When the ledger is busy or away it
+ *	keeps the set it has (an outage of the database is logged once, by
+ *	the ledger).  watch_start() builds the first set before it
  *	returns, so the milter never serves with an empty one.
  *
  *	watch_recipient() says whether rcpt is watched: an address of
@@ -182,7 +183,9 @@ static struct watch_set *build_set(struct ledger *ledger)
 	struct building b = {ledger, xcalloc(1, sizeof(struct watch_set)), 0};
 
 	if (book_each_open_order(ledger, add_order, &b) < 0 || b.failed) {
-		msg_warn("cannot read the open orders, keeping the watch set: %s", ledger_error(ledger));
+		if (!ledger_down(ledger))
+			msg_warn("cannot read the open orders, keeping the watch set: %s",
+				 ledger_error(ledger));
 		strlist_free(&b.set->domains);
 		strlist_free(&b.set->approvers);
 		free(b.set);
@@ -251,7 +254,7 @@ struct watch *watch_start(const struct ledger_location *where, struct strbuf *er
 
 	pthread_mutex_init(&watch->lock, NULL);
 	pthread_cond_init(&watch->wake, NULL);
-	if (ledger_open(where, LEDGER_ROLE_READER, &watch->ledger, err) < 0) {
+	if (ledger_open_patiently(where, LEDGER_ROLE_READER, &watch->ledger, err, NULL) < 0) {
 		free(watch);
 		return NULL;
 	}

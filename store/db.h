@@ -110,8 +110,11 @@ struct db_pgsql_options {
 	const char *application_name;
 	int     lock_timeout_ms;
 	int     statement_timeout_ms;	/* 0: none */
+	int     unreachable;		/* out: the open failed because no server
+					 * answered (or it is starting, stopping, full):
+					 * trying again later may work */
 };
-struct db *db_pgsql_open(const struct db_pgsql_options *opt, struct strbuf *err);
+struct db *db_pgsql_open(struct db_pgsql_options *opt, struct strbuf *err);
 /* LISTEN on channel, in this session and every later one. */
 int db_pgsql_listen(struct db *db, const char *channel);
 /* A count that changes with every notification and every new session;

@@ -33,7 +33,8 @@
  *	(1 s doubling to DB_PG_RETRY_MAX s); in between, statements fail at
  *	once without waiting for the network.  The outage is logged once when
  *	it starts and once when it ends, with how long it lasted and how many
- *	statements failed meanwhile: not once per message.  A failure of
+ *	statements failed meanwhile: not once per message, and once for the
+ *	process, whatever number of sessions it has.  A failure of
  *	the connection counts as busy (db_busy()): the caller tries again
  *	later, as it would after a lock held too long.
  *
@@ -48,6 +49,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,7 +61,7 @@
 #include "msg.h"
 #include "mymalloc.h"
 
-#define DB_PG_RETRY_MAX		30	/* s between connection attempts, at most */
+#define DB_PG_RETRY_MAX		10	/* s between connection attempts, at most */
 #define DB_PG_CONNECT_TIMEOUT	"5"	/* s; libpq's connect_timeout */
 #define DB_PG_TCP_USER_TIMEOUT	"10000"	/* ms unacknowledged data may wait */
 #define DB_PG_CHANNELS		4
@@ -146,6 +148,12 @@ static int connection_lost(const struct pg_session *pg)
 	return pg->conn == NULL || PQstatus(pg->conn) != CONNECTION_OK;
 }
 
+/* The outage as the process logs it: once when a first session finds the
+ * server away, once when one gets through again (a milter has several
+ * sessions; the log is the process's). */
+static pthread_mutex_t outage_lock = PTHREAD_MUTEX_INITIALIZER;
+static int outage_logged;
+
 /* note_outage - log an outage once, when it begins */
 
 static void note_outage(struct pg_session *pg)
@@ -155,8 +163,11 @@ static void note_outage(struct pg_session *pg)
 	pg->down = 1;
 	pg->down_since = time(NULL);
 	pg->failed_while_down = 0;
-	msg_warn("ledger: PostgreSQL unavailable: %s (trying again by itself; logged once until it is "
-		 "back)", pg->error);
+	pthread_mutex_lock(&outage_lock);
+	if (!outage_logged++)
+		msg_warn("ledger: PostgreSQL unavailable: %s (trying again by itself; logged once until "
+			 "it is back)", pg->error);
+	pthread_mutex_unlock(&outage_lock);
 }
 
 /* connect_failed - the next attempt after a back-off that doubles */
@@ -177,8 +188,12 @@ static void outage_ends(struct pg_session *pg)
 	if (!pg->down)
 		return;
 	pg->down = 0;
-	msg_info("ledger: PostgreSQL available again after %lld s (%lld statements failed meanwhile)",
-		 (long long) (time(NULL) - pg->down_since), pg->failed_while_down);
+	pthread_mutex_lock(&outage_lock);
+	if (outage_logged)
+		msg_info("ledger: PostgreSQL available again after %lld s (%lld statements failed "
+			 "meanwhile)", (long long) (time(NULL) - pg->down_since), pg->failed_while_down);
+	outage_logged = 0;
+	pthread_mutex_unlock(&outage_lock);
 }
 
 /* Sessions ----------------------------------------------------------------------- */
@@ -546,7 +561,25 @@ static const struct db_ops pgsql_ops = {
 	pg_col_null, pg_reset, pg_changes, pg_exec, pg_errmsg, pg_is_busy, pg_close,
 };
 
-struct db *db_pgsql_open(const struct db_pgsql_options *opt, struct strbuf *err)
+/* no_answer - the server did not answer, or answered that it cannot take
+ * us yet (starting, shutting down, recovering, full): not a refusal of
+ * who we are or what we asked for (a role, a password, a database) */
+
+static int no_answer(const char *error)
+{
+	static const char *const passing[] = {"starting up", "shutting down", "not yet accepting",
+		"recovery", "too many", NULL};
+	int     i;
+
+	if (strstr(error, "FATAL:") == NULL)
+		return 1;
+	for (i = 0; passing[i]; i++)
+		if (strstr(error, passing[i]))
+			return 1;
+	return 0;
+}
+
+struct db *db_pgsql_open(struct db_pgsql_options *opt, struct strbuf *err)
 {
 	struct db *db = xcalloc(1, sizeof(*db));
 	struct pg_session *pg = xcalloc(1, sizeof(*pg));
@@ -561,6 +594,7 @@ struct db *db_pgsql_open(const struct db_pgsql_options *opt, struct strbuf *err)
 	db->ops = &pgsql_ops;
 	db->handle = pg;
 	if (connect_session(pg) < 0) {
+		opt->unreachable = no_answer(pg->error);
 		sb_appendf(err, "%s", pg->error);
 		db_close(db);
 		return NULL;

@@ -69,7 +69,10 @@
 
 #include "config.h"
 #include "ledger_internal.h"
+#include "msg.h"
 #include "mymalloc.h"
+
+#define LEDGER_OPEN_PAUSE_MAX	30	/* s between tries of a patient open */
 
 #define INTAKE_LEDGER_MODE	0660	/* the intake roles' group may write */
 
@@ -417,7 +420,7 @@ static int pgsql_schema_current(struct ledger *ledger, struct strbuf *err)
 }
 
 static int open_pgsql(struct ledger *ledger, const struct ledger_location *where,
-		      struct strbuf *err)
+		      struct strbuf *err, int *unreachable)
 {
 	struct db_pgsql_options opt;
 	struct strbuf why = STRBUF_INIT;
@@ -431,6 +434,7 @@ static int open_pgsql(struct ledger *ledger, const struct ledger_location *where
 	if ((ledger->db = db_pgsql_open(&opt, &why)) == NULL) {
 		sb_appendf(err, "[ledger] url: cannot connect to PostgreSQL: %s", sb_str(&why));
 		sb_free(&why);
+		*unreachable = opt.unreachable;
 		return -1;
 	}
 	if (ledger->role == LEDGER_ROLE_OWNER) {
@@ -443,15 +447,16 @@ static int open_pgsql(struct ledger *ledger, const struct ledger_location *where
 	return pgsql_schema_current(ledger, err);
 }
 
-int ledger_open(const struct ledger_location *where, enum ledger_role role,
-		struct ledger **out, struct strbuf *err)
+static int open_ledger(const struct ledger_location *where, enum ledger_role role,
+		       struct ledger **out, struct strbuf *err, int *unreachable)
 {
 	struct ledger *ledger = xcalloc(1, sizeof(*ledger));
 	int     rc;
 
+	*unreachable = 0;
 	ledger->role = role;
 	if (where->url)
-		rc = open_pgsql(ledger, where, err);
+		rc = open_pgsql(ledger, where, err, unreachable);
 	else
 		rc = open_sqlite(ledger, where, err);
 	if (rc < 0) {
@@ -459,6 +464,40 @@ int ledger_open(const struct ledger_location *where, enum ledger_role role,
 		return -1;
 	}
 	*out = ledger;
+	return 0;
+}
+
+int ledger_open(const struct ledger_location *where, enum ledger_role role,
+		struct ledger **out, struct strbuf *err)
+{
+	int     unreachable;
+
+	return open_ledger(where, role, out, err, &unreachable);
+}
+
+int ledger_open_patiently(const struct ledger_location *where, enum ledger_role role,
+			  struct ledger **out, struct strbuf *err, int (*keep_waiting) (void))
+{
+	struct strbuf why = STRBUF_INIT;
+	unsigned int pause = 1;
+	int     unreachable;
+	int     told = 0;
+
+	while (open_ledger(where, role, out, &why, &unreachable) < 0) {
+		if (!unreachable || (keep_waiting && !keep_waiting())) {
+			sb_appends(err, sb_str(&why));
+			sb_free(&why);
+			return -1;
+		}
+		if (!told++)
+			msg_warn("%s; waiting for it (logged once)", sb_str(&why));
+		sb_reset(&why);
+		sleep(pause);
+		pause = pause < LEDGER_OPEN_PAUSE_MAX ? pause * 2 : LEDGER_OPEN_PAUSE_MAX;
+	}
+	if (told)
+		msg_info("ledger: PostgreSQL reached");
+	sb_free(&why);
 	return 0;
 }
 

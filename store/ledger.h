@@ -220,6 +220,12 @@ typedef int (*request_fn) (void *ctx, const struct install_request *request);
 /* Opening, transactions ------------------------------------------------ */
 int ledger_open(const struct ledger_location *where, enum ledger_role role,
 		struct ledger **out, struct strbuf *err);
+/* A daemon's ledger_open(): while PostgreSQL does not answer (it is
+ * away, starting, full), try again after a pause that doubles up to 30 s,
+ * saying so once, as long as keep_waiting() (NULL: always) says so; any
+ * other failure (a refused role, a schema that is not current) at once. */
+int ledger_open_patiently(const struct ledger_location *where, enum ledger_role role,
+			  struct ledger **out, struct strbuf *err, int (*keep_waiting) (void));
 void ledger_close(struct ledger *ledger);
 const char *ledger_error(const struct ledger *ledger);
 /* Was the last failure a lock held by another process, or the database
