@@ -19,7 +19,7 @@
 #define DB_DONE		0
 #define DB_ERROR	(-1)
 
-#define DB_MAX_PARAMS	16
+#define DB_MAX_PARAMS	24
 #define DB_STMT_CACHE	96		/* statements kept prepared per connection */
 
 enum db_backend {

@@ -70,7 +70,7 @@ static int check_pg_run(const char *database, const char *sql)
 	res = PQexec(conn, sql);
 	ok = PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK;
 	if (!ok)
-		printf("# %s: %s", sql, PQerrorMessage(conn));
+		printf("# %.200s: %s", sql, PQerrorMessage(conn));
 	PQclear(res);
 	PQfinish(conn);
 	return ok ? 0 : -1;
@@ -136,6 +136,38 @@ static int check_ledger_where(const char *dir, const char *name, struct check_wh
 	snprintf(w->url, sizeof(w->url), "postgresql:///%s?host=%s", database, check_pghost());
 	w->where.url = w->url;
 	return check_ledger_init(&w->where);
+}
+
+/* check_pg_as - one statement on the database of url as role; the
+ * SQLSTATE of its failure into state ("" when it succeeded; "08xxx" when
+ * the connection itself was refused) */
+__attribute__((unused))
+static void check_pg_as(const char *url, const char *role, const char *sql, char state[6])
+{
+	char    info[700];
+	PGconn *conn;
+	PGresult *res;
+	const char *code;
+
+	snprintf(info, sizeof(info), "%s&user=%s", url, role);
+	conn = PQconnectdb(info);
+	snprintf(state, 6, "08004");
+	if (PQstatus(conn) != CONNECTION_OK) {
+		/* a refusal of CONNECT is the server's 42501 in the message */
+		if (strstr(PQerrorMessage(conn), "permission denied"))
+			snprintf(state, 6, "42501");
+		PQfinish(conn);
+		return;
+	}
+	PQsetNoticeProcessor(conn, check_pg_quiet, NULL);
+	res = PQexec(conn, sql);
+	code = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	if (PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK)
+		state[0] = 0;
+	else
+		snprintf(state, 6, "%s", code ? code : "?????");
+	PQclear(res);
+	PQfinish(conn);
 }
 
 /* check_ledger_named - check_ledger_where() once per name; the same

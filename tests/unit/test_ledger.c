@@ -448,6 +448,84 @@ static void test_roles(void)
 	ledger_close(in);
 }
 
+/* test_grants - PostgreSQL keeps the privilege split: each role connects
+ * and tries what it must not do; the server refuses (42501, permission
+ * denied), not merely our code never asking.  And what each role does
+ * write, it may. */
+
+struct attempt {
+	const char *role;
+	const char *sql;
+	int     allowed;
+};
+
+static const struct attempt attempts[] = {
+	/* the intake (milter, deliver, fetch) */
+	{"mailcert", "INSERT INTO intake.messages (verdict, received_at) VALUES ('none', 0)", 1},
+	{"mailcert", "INSERT INTO intake.order_progress (order_id, state, updated_at) VALUES (900, "
+	 "'issued', 0) ON CONFLICT (order_id) DO UPDATE SET state = excluded.state", 1},
+	{"mailcert", "SELECT count(*) FROM book.orders", 1},
+	{"mailcert", "UPDATE intake.messages SET subject = 'x'", 0},
+	{"mailcert", "DELETE FROM intake.messages", 0},
+	{"mailcert", "TRUNCATE intake.events", 0},
+	{"mailcert", "UPDATE intake.approvals SET link = 'https://evil.example/'", 0},
+	{"mailcert", "UPDATE intake.certificates SET not_after = 4102444800", 0},
+	{"mailcert", "UPDATE intake.install_requests SET order_id = 1", 0},
+	{"mailcert", "UPDATE intake.install_requests SET taken = 1", 0},
+	{"mailcert", "INSERT INTO intake.install_requests (id, order_id, certificate_id, created_at) "
+	 "VALUES (9000000, 1, 1, 0)", 0},
+	{"mailcert", "SELECT setval(pg_get_serial_sequence('intake.install_requests', 'id'), 1)", 0},
+	{"mailcert", "INSERT INTO book.orders (domain, names, ca, key_sha256, target, created_at, "
+	 "updated_at) VALUES ('x', 'x', 'x', 'x', 'x', 0, 0)", 0},
+	{"mailcert", "UPDATE book.orders SET target = 'other'", 0},
+	{"mailcert", "DELETE FROM book.installs", 0},
+	{"mailcert", "INSERT INTO book.request_answers (request_id, order_id, cert_sha256, "
+	 "answered_at) VALUES (1, 1, 'x', 0)", 0},
+	{"mailcert", "CREATE TABLE intake.planted (a int)", 0},
+	{"mailcert", "ALTER TABLE intake.messages ADD COLUMN planted int", 0},
+	{"mailcert", "CREATE TABLE public.planted (a int)", 0},
+	/* the approver */
+	{"mailcert-approver", "UPDATE intake.approvals SET action_state = action_state, "
+	 "attempts = attempts, next_try = next_try, last_error = last_error", 1},
+	{"mailcert-approver", "INSERT INTO intake.events (order_id, at, kind, detail) "
+	 "VALUES (1, 0, 'approval_done', 'x')", 1},
+	{"mailcert-approver", "UPDATE intake.approvals SET link = 'https://evil.example/'", 0},
+	{"mailcert-approver", "UPDATE intake.approvals SET code = 'x', ca_order = '1'", 0},
+	{"mailcert-approver", "INSERT INTO intake.approvals (order_id, dedup, authenticated, "
+	 "received_at) VALUES (1, 'x', 1, 0)", 0},
+	{"mailcert-approver", "INSERT INTO intake.certificates (sha256, spki_sha256, leaf_pem, "
+	 "chain_pem, names, not_before, not_after, received_at) VALUES ('x','x','x','x','x',0,0,0)", 0},
+	{"mailcert-approver", "INSERT INTO intake.install_requests (order_id, certificate_id, "
+	 "created_at) VALUES (1, 1, 0)", 0},
+	{"mailcert-approver", "INSERT INTO intake.messages (verdict, received_at) VALUES ('none', 0)", 0},
+	{"mailcert-approver", "UPDATE book.orders SET contact = 'x'", 0},
+	/* the web view */
+	{"mailcert-web", "SELECT count(*) FROM intake.approvals", 1},
+	{"mailcert-web", "INSERT INTO intake.messages (verdict, received_at) VALUES ('none', 0)", 0},
+	{"mailcert-web", "UPDATE intake.approvals SET action_state = 'done'", 0},
+	{"mailcert-web", "INSERT INTO intake.events (order_id, at, kind, detail) VALUES (1,0,'x','x')", 0},
+	{"mailcert-web", "UPDATE book.orders SET status = 'cancelled'", 0},
+	/* a role that ledger init granted nothing: not even CONNECT */
+	{"nobody", "SELECT 1", 0},
+	{NULL, NULL, 0},
+};
+
+static void test_grants(void)
+{
+	const struct ledger_location *main_where = check_ledger_named(dir, "main");
+	const struct attempt *a;
+	char    state[6];
+	char    name[300];
+
+	if (main_where == NULL)
+		return;
+	for (a = attempts; a->role; a++) {
+		check_pg_as(main_where->url, a->role, a->sql, state);
+		snprintf(name, sizeof(name), "%s %s: %.120s", a->role, a->allowed ? "may" : "may not", a->sql);
+		check_str(state, a->allowed ? "" : "42501", name);
+	}
+}
+
 /* test_locked - a writer that finds what it writes locked by another gives
  * up after busy_timeout and says the ledger is busy (SQLite: the file;
  * PostgreSQL: the order's progress row, lock_timeout) */
@@ -528,6 +606,70 @@ static void test_migration(void)
 	sb_free(&err);
 }
 
+static int count_request(void *ctx, const struct install_request *r)
+{
+	(void) r;
+	(*(int *) ctx)++;
+	return 0;
+}
+
+/* test_migration_pgsql - a PostgreSQL ledger at an older schema: the
+ * other roles refuse it and say what to run; the owner's ledger init
+ * migrates it, rows and all */
+
+static void test_migration_pgsql(void)
+{
+	struct strbuf sql = STRBUF_INIT;
+	struct strbuf err = STRBUF_INIT;
+	struct check_where w;
+	struct ledger *ledger = NULL;
+	struct install_job none;
+	struct order order;
+	char    database[128];
+
+	memset(&w, 0, sizeof(w));
+	if (check_read_file("tests/fixtures/ledger-pg-v3.sql", &sql) < 0
+	    || check_pg_database("v3", database, sizeof(database)) < 0)
+		return;
+	check_int(check_pg_run(database, sql.data), 0, "a version 3 ledger made in PostgreSQL");
+	snprintf(w.url, sizeof(w.url), "postgresql:///%s?host=%s", database, check_pghost());
+	w.where.url = w.url;
+	w.where.busy_timeout_ms = 200;
+	check_int(ledger_open(&w.where, LEDGER_ROLE_INTAKE, &ledger, &err), -1,
+		  "the intake refuses an older schema");
+	check_contains(sb_str(&err), "mailcert ledger init", "and says what to run");
+	sb_reset(&err);
+	if (!check_int(ledger_open(&w.where, LEDGER_ROLE_OWNER, &ledger, &err), 0,
+		       "the owner's ledger init opens it"))
+		printf("# %s\n", sb_str(&err));
+	if (ledger) {
+		check_int(ledger_schema_version(ledger, 0), LEDGER_INTAKE_VERSION, "intake migrated");
+		check_int(ledger_schema_version(ledger, 1), LEDGER_BOOK_VERSION, "book migrated");
+		ledger_close(ledger);
+	}
+	ledger = NULL;
+	if (ledger_open(&w.where, LEDGER_ROLE_BOOK, &ledger, &err) == 0) {
+		memset(&order, 0, sizeof(order));
+		check_int(book_get_order(ledger, 1, &order), 0, "the order survived");
+		check_str(order.ca_order, "1234567890", "with its CA order number");
+		order_clear(&order);
+		memset(&none, 0, sizeof(none));
+		check_int(book_install_latest(ledger, 1, &none), LEDGER_NOT_FOUND, "no install job yet");
+		ledger_close(ledger);
+	}
+	ledger = NULL;
+	if (ledger_open(&w.where, LEDGER_ROLE_INTAKE, &ledger, &err) == 0) {
+		int     requests = 0;
+
+		check_int(intake_each_install_request(ledger, 10, count_request, &requests), 0,
+			  "the old install request is listed");
+		check_int(requests, 1, "as untaken (the book has not answered it)");
+		ledger_close(ledger);
+	}
+	sb_free(&sql);
+	sb_free(&err);
+}
+
 static void test_integrity(void)
 {
 	struct ledger *in = open_role("main", LEDGER_ROLE_INTAKE);
@@ -569,10 +711,14 @@ int main(void)
 	}
 	ledger_close(book);
 	test_roles();
+	if (check_pghost())
+		test_grants();
 	test_locked();
 	if (check_pghost() == NULL) {	/* SQLite's own: its v1 files, its check */
 		test_migration();
 		test_integrity();
+	} else {
+		test_migration_pgsql();
 	}
 	{
 		char    cmd[512];
