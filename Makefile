@@ -161,6 +161,8 @@ bench: $(PROGS)
 	bench/run-bench
 	bench/run-stress
 	bench/run-scale
+	BENCH_LEDGER=postgresql BENCH_MAIL="unwatched approval cert" BENCH_E2E=no bench/run-bench
+	BENCH_LEDGER=postgresql SCALE_SIZES="1000 1000000" bench/run-scale
 
 demo: deps-quiet
 	@$(MAKE) --no-print-directory all

@@ -13,7 +13,10 @@
 #	field LINE KEY		the value of KEY=... in a RESULT line of miltergen
 #	write_config		$T/mailcert.conf: socket, intake ledger, spool and
 #				wake sockets in $T/milter, the order book
-#				$T/orders.db, trust_store $T/trust.pem (the
+#				$T/orders.db (BENCH_LEDGER=postgresql: a
+#				private PostgreSQL in $T/pg, with fsync, its
+#				schemas made by "ledger init"), trust_store
+#				$T/trust.pem (the
 #				system CA bundle with the test root appended),
 #				watch_addresses = certs@example.net,
 #				require_dkim = yes, authserv_id mx.example.net
@@ -80,11 +83,45 @@ write_trust_store() {
 	TRUST_CERTS=$(grep -c 'BEGIN CERTIFICATE' "$T/trust.pem")
 }
 
+# ledger_lines: the [ledger] of the benchmark's backend
+ledger_lines() {
+	if [ "${BENCH_LEDGER:-sqlite}" = postgresql ]; then
+		echo "url = postgresql:///bench?host=$T/pg"
+	else
+		printf 'path = %s\norders = %s\n' "$T/milter/ledger.db" "$T/orders.db"
+	fi
+}
+
+# start_postgresql: the private, durable cluster of BENCH_LEDGER=postgresql
+start_postgresql() {
+	[ "${BENCH_LEDGER:-sqlite}" = postgresql ] || return 0
+	if ! PG_CLUSTER_DURABLE=1 PG_CLUSTER_OWNER_PID=$$ PG_CLUSTER_ROLES="$MILTER_USER" \
+		"$ROOT/tests/pg-cluster" start "$T/pg" >"$T/pg.log" 2>&1 \
+		|| ! "$ROOT/tests/pg-cluster" newdb "$T/pg" bench >>"$T/pg.log" 2>&1; then
+		say "PostgreSQL did not start: $(tail -5 "$T/pg.log")"
+		return 1
+	fi
+	return 0
+}
+
+# ledger_ready: the schemas made and the roles granted (PostgreSQL)
+ledger_ready() {
+	[ "${BENCH_LEDGER:-sqlite}" = postgresql ] || return 0
+	"$MAILCERT" -c "$T/mailcert.conf" ledger init >>"$T/pg.log" 2>&1 \
+		|| { say "ledger init failed: $(tail -3 "$T/pg.log")"; return 1; }
+}
+
+stop_postgresql() {
+	[ -d "$T/pg" ] && "$ROOT/tests/pg-cluster" stop "$T/pg"
+	return 0
+}
+
 write_config() {
 	mkdir -p "$T/milter" "$T/out" "$T/keys" "$T/state"
 	chmod 777 "$T/milter"
 	chmod 700 "$T/keys" "$T/state"
 	write_trust_store
+	start_postgresql || return 1
 	cat >"$T/mailcert.conf" <<CONF
 # a private configuration for the benchmark (bench/bench-lib.sh)
 [milter]
@@ -95,8 +132,7 @@ require_dkim = yes
 watch_addresses = certs@example.net
 spool_dir = $T/milter/spool
 [ledger]
-path = $T/milter/ledger.db
-orders = $T/orders.db
+$(ledger_lines)
 [ca]
 trust_store = $T/trust.pem
 [installer]
@@ -110,6 +146,7 @@ wake_socket = $T/milter/approver.sock
 fullchain = $T/out/fullchain.pem
 key = $T/out/key.pem
 CONF
+	ledger_ready
 }
 
 # first_ca_profile - the CA name of a profile the parser knows
