@@ -19,8 +19,9 @@
  *	the order (its CA order number, contact, mode, whether it is still
  *	open) is read from the order book, which only root writes; the link
  *	is checked again against the CA profile (approve_url.c) before it is
- *	mailed or requested; and an approval is acted on only when its CA
- *	order number is the order's own.
+ *	mailed or requested; and an approval is acted on only when the CA
+ *	order number its link names (read with the profile's patterns, not
+ *	taken from the row) is the order's own.
  *
  *	approval_run_due() takes the approvals that are pending (new, or a
  *	notification to retry) or approving (an auto attempt to retry, or
@@ -64,6 +65,7 @@
 
 #include "approve.h"
 #include "backoff.h"
+#include "classify.h"
 #include "msg.h"
 #include "mymalloc.h"
 
@@ -81,6 +83,7 @@ struct approval_job {
 	struct order order;		/* from the book */
 	struct approve_action action;
 	time_t  now;
+	int     link_named_order;	/* the CA order number is the link's */
 };
 
 /* How an outcome is written down. */
@@ -325,8 +328,48 @@ static int load_job(struct approval_job *job, const struct parser *parser)
 	return 0;
 }
 
+/* take_order_from_link - the CA order number of the approval is the one
+ * its link names (the link that would be followed or mailed, read with the
+ * profile's patterns), not what the row says: the row is the intake's.
+ * 0 when it does (job->link_named_order); 1 when the link is not one the
+ * approver would follow (the action refuses it later, with its reason, and
+ * tells the operator); -1 with detail when it is, but names no single CA
+ * order number. */
+
+static int take_order_from_link(struct approval_job *job, char *detail, size_t len)
+{
+	struct strbuf why = STRBUF_INIT;
+	struct strlist reasons = STRLIST_INIT;
+	struct approve_url url;
+	char   *number;
+
+	if (approve_link_check(job->approval->link, &job->action, &url, &why) < 0) {
+		sb_free(&why);
+		return 1;
+	}
+	number = approval_link_order(job->action.ca, url.text, &reasons);
+	approve_url_clear(&url);
+	if (number == NULL) {
+		snprintf(detail, len, "the approval link: %s; nothing done",
+			 reasons.count ? reasons.items[0] : "it names no CA order number");
+		sb_free(&why);
+		strlist_free(&reasons);
+		return -1;
+	}
+	if (job->approval->ca_order && strcmp(job->approval->ca_order, number) != 0)
+		msg_warn("order %lld: approval %lld: its row says CA order %.64s, its link %.64s: the "
+			 "link counts", job->order.id, job->approval->id, job->approval->ca_order, number);
+	free(job->approval->ca_order);
+	job->approval->ca_order = number;
+	job->link_named_order = 1;
+	sb_free(&why);
+	strlist_free(&reasons);
+	return 0;
+}
+
 /* refuse_unless_actionable - not believed, a closed order, an order that
- * no longer waits, another CA order: written down, 1; else 0 */
+ * no longer waits, a link that names no CA order or another: written
+ * down, 1; else 0 */
 
 static int refuse_unless_actionable(struct approval_job *job)
 {
@@ -348,6 +391,9 @@ static int refuse_unless_actionable(struct approval_job *job)
 			 order_state_name(progress));
 		return record_simple(job, "done", "approval_skipped", NULL, detail) < 0 ? -1 : 1;
 	}
+	if (take_order_from_link(job, detail, sizeof(detail)) < 0)
+		return record_simple(job, "failed", "approval_refused", "no CA order in the link",
+				     detail) < 0 ? -1 : 1;
 	if (job->order.ca_order && !same_text(job->order.ca_order, job->approval->ca_order)) {
 		snprintf(detail, sizeof(detail), "the mail is for CA order %.64s, the order is CA order "
 			 "%.64s: not ours, nothing done", job->approval->ca_order ? job->approval->ca_order
@@ -403,6 +449,10 @@ static int handle_unconfirmed(struct approval_job *job)
 			return -1;
 		return 0;
 	}
+	if (!job->link_named_order)	/* the contact is told the link's number, or nothing */
+		return record_simple(job, "failed", "approval_refused", "not the CA's approval link",
+				     "the recorded link is not one the approver would follow; nothing "
+				     "told") < 0 ? -1 : 1;
 	if (job->approval->received_at + APPROVE_UNCONFIRMED_DAYS * 86400LL < (long long) job->now)
 		return record_simple(job, "expired", "approval_expired", NULL,
 				     "never confirmed by the operator; the request has expired") < 0 ? -1 : 1;

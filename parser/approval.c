@@ -349,6 +349,26 @@ static void extract_code(const struct ca_profile *p, const struct mail *mail, st
 	strlist_free(&f.values);
 }
 
+/* approval_link_order - the CA order number an approval link names, by
+ * the profile's patterns: the one value, or NULL when it names none, more
+ * than one, or one that goes on past what the pattern takes (why) */
+
+char   *approval_link_order(const struct ca_profile *p, const char *link, struct strlist *why)
+{
+	struct field f;
+	char   *value = NULL;
+
+	field_init(&f, "CA order number", TOKEN_ORDER, 0, why);
+	capture_from(&f, &p->order_number, link, "approval link");
+	if (f.seen == 1 && f.values.count == 1 && !f.refused)
+		value = xstrdup(f.values.items[0]);
+	else if (!f.refused)
+		strlist_add(why, f.seen == 0 ? "the approval link names no CA order number"
+			    : "the approval link names its order more than once");
+	strlist_free(&f.values);
+	return value;
+}
+
 void approval_extract(const struct ca_profile *p, const struct mail *mail, const char *link,
 		      struct verdict *v)
 {

@@ -32,6 +32,8 @@ void approval_find_links(const struct ca_profile *profile, const struct mail *ma
 			 struct strlist *candidates, struct strlist *reasons);
 void approval_extract(const struct ca_profile *profile, const struct mail *mail,
 		      const char *link, struct verdict *verdict);
+/* The CA order number an approval link names (one), else NULL and why. */
+char *approval_link_order(const struct ca_profile *profile, const char *link, struct strlist *why);
 
 /* trust.c */
 int trust_dkim(const char *authserv_id, int require_dkim, int topmost_only,

@@ -52,6 +52,9 @@ link_hosts = 127.0.0.1:$port 127.0.0.1:$port2
 approval = ^/products/EnterDCVCode$
 reject = /products/RejectDCVCode
 
+[extract]
+order_number = [?&]orderNumber=(\d{4,16})\b
+
 [approve]
 method = form_post
 post_path = /products/EnterDCVCode2
@@ -76,7 +79,7 @@ chmod 755 "$T/mail/sendmail"
 
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/key.pem" 2>/dev/null
 # One target per order: an open order holds its target.
-CA_ORDERS="1001 1002 3021 3022 1003 1008 1009 1011 7000 1004 5001 1005 1010 1006 1007"
+CA_ORDERS="1001 1002 3021 3022 1003 1008 1009 1011 7000 1004 5001 1005 1010 1006 1007 2001"
 {
 	base_config "$user"
 	cat <<CONF
@@ -145,6 +148,15 @@ run_worker
 check_eq "wrong code: failed at once" "$(action_state "$o")" "failed"
 check_contains "wrong code: the CA's words recorded" "$(last_error "$o")" "Invalid Validation Code"
 check_eq "wrong code: the order still waits" "$(order_state "$o")" "approval_received"
+
+# a row that says the order's CA order number, with a link for another: the
+# approver reads the number from the link (the row is the intake's) -------------------
+o=$(new_order 2001 auto)
+seed "$o" "$(link_for 2002)" "$GOOD_CODE" 2001 1 >/dev/null
+run_worker
+check_eq "row rewritten to our number, link for another: failed" "$(action_state "$o")" "failed"
+check_contains "row rewritten: the link's number counts" "$(last_error "$o")" "another CA order"
+check_eq "row rewritten: the other CA order is never approved" "$(requests_for 2002)" "0"
 
 # a redirect to another host is not followed --------------------------------------
 o=$(new_order 3021 auto)
