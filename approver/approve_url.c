@@ -95,6 +95,7 @@ out:
 int approve_link_check(const char *text, const struct approve_action *action,
 		       struct approve_url *out, struct strbuf *why)
 {
+	struct strlist reasons = STRLIST_INIT;
 	char   *normal = NULL;
 	enum link_kind kind;
 
@@ -104,6 +105,12 @@ int approve_link_check(const char *text, const struct approve_action *action,
 	free(normal);
 	if (kind != LINK_APPROVAL) {
 		sb_appends(why, "is not the CA's approval link (its path is not the profile's approval path)");
+		approve_url_clear(out);
+		return -1;
+	}
+	if (approval_query_check(action->ca, out->text, &reasons) < 0) {
+		sb_appendf(why, "says two things: %s", reasons.items[0]);
+		strlist_free(&reasons);
 		approve_url_clear(out);
 		return -1;
 	}

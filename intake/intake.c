@@ -57,13 +57,55 @@
 
 void intake_init(struct intake *in, struct ledger *ledger)
 {
-	in->ledger = ledger;
-	pthread_mutex_init(&in->lock, NULL);
+	memset(in, 0, sizeof(*in));
+	intake_add_lane(in, ledger);
+}
+
+int intake_add_lane(struct intake *in, struct ledger *ledger)
+{
+	if (in->count == INTAKE_MAX_LANES)
+		return -1;
+	in->lanes[in->count].ledger = ledger;
+	pthread_mutex_init(&in->lanes[in->count].lock, NULL);
+	in->count++;
+	return 0;
+}
+
+struct intake_lane *intake_lane_take(struct intake *in)
+{
+	struct intake_lane *lane;
+	size_t  i;
+
+	for (i = 0; i < in->count; i++)
+		if (pthread_mutex_trylock(&in->lanes[i].lock) == 0)
+			return &in->lanes[i];
+	lane = &in->lanes[__atomic_fetch_add(&in->next, 1, __ATOMIC_RELAXED) % in->count];
+	pthread_mutex_lock(&lane->lock);
+	return lane;
+}
+
+void intake_lane_give(struct intake_lane *lane)
+{
+	pthread_mutex_unlock(&lane->lock);
+}
+
+void intake_close(struct intake *in)
+{
+	size_t  i;
+
+	for (i = 0; i < in->count; i++) {
+		pthread_mutex_lock(&in->lanes[i].lock);
+		ledger_close(in->lanes[i].ledger);
+		in->lanes[i].ledger = NULL;
+	}
 }
 
 void intake_destroy(struct intake *in)
 {
-	pthread_mutex_destroy(&in->lock);
+	size_t  i;
+
+	for (i = 0; i < in->count; i++)
+		pthread_mutex_destroy(&in->lanes[i].lock);
 }
 
 void intake_result_init(struct intake_result *res)
@@ -480,6 +522,25 @@ static int record_in_transaction(struct intake_run *run)
 	return ledger_commit(run->ledger);
 }
 
+void intake_run_take(struct intake_run *run)
+{
+	run->lane = intake_lane_take(run->in);
+	run->ledger = run->lane->ledger;
+}
+
+int intake_run_give(struct intake_run *run, int rc)
+{
+	if (rc < 0) {
+		snprintf(run->error, sizeof(run->error), "%s", ledger_error(run->ledger));
+		run->busy = ledger_busy(run->ledger);
+		run->down = ledger_down(run->ledger);
+	}
+	intake_lane_give(run->lane);
+	run->lane = NULL;
+	run->ledger = NULL;
+	return rc;
+}
+
 static char *message_id_of(const struct intake_mail *mail, const struct verdict *v)
 {
 	const char *id = v && v->message_id ? v->message_id : mail->message_id;
@@ -502,7 +563,6 @@ static void run_init(struct intake_run *run, struct intake *in, const struct con
 
 	memset(run, 0, sizeof(*run));
 	run->in = in;
-	run->ledger = in->ledger;
 	run->cfg = cfg;
 	run->anchors = anchors;
 	run->mail = mail;
@@ -540,21 +600,19 @@ int intake_record(struct intake *in, const struct config *cfg, X509_STORE *ancho
 	} else if (verdict && verdict->kind == VERDICT_CERTIFICATE) {
 		rc = intake_record_certificate(&run);
 	} else {
-		pthread_mutex_lock(&in->lock);
-		rc = record_in_transaction(&run);
-		pthread_mutex_unlock(&in->lock);
+		intake_run_take(&run);
+		rc = intake_run_give(&run, record_in_transaction(&run));
 	}
 	if (rc < 0) {
 		res->failed = 1;
-		res->busy = ledger_busy(in->ledger);
-		res->down = ledger_down(in->ledger);
+		res->busy = run.busy;
+		res->down = run.down;
 		res->install_request = 0;
 		res->wake_approver = 0;
 		if (res->down)
 			msg_debug("%s: message not recorded: the database is away", mail->queue_id);
 		else
-			msg_warn("%s: message not recorded: ledger: %s", mail->queue_id,
-				 ledger_error(in->ledger));
+			msg_warn("%s: message not recorded: ledger: %s", mail->queue_id, run.error);
 		sb_reset(&res->what);
 		sb_appends(&res->what, "not recorded: ledger unavailable");
 	} else {

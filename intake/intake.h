@@ -21,12 +21,23 @@
 #define INTAKE_CERT_CANDIDATES	8	/* (leaf, order) pairs verified per mail */
 #define INTAKE_WHAT_MAX		200	/* characters of the X-Mailcert value */
 
-/* One intake's ledger connection, shared by its threads under its lock;
- * the lock is held for reads and one short write transaction, never
- * while a message is parsed or a signature checked. */
-struct intake {
+#define INTAKE_MAX_LANES	16	/* ledger connections of one intake */
+
+/* One ledger connection of an intake with its lock, held for reads and one
+ * short write transaction, never while a message is parsed or a signature
+ * checked. */
+struct intake_lane {
 	struct ledger *ledger;
 	pthread_mutex_t lock;
+};
+
+/* An intake's connections: one with SQLite (its writers take turns in the
+ * file anyway), several with PostgreSQL, where messages are recorded side
+ * by side; a message takes whichever is free. */
+struct intake {
+	struct intake_lane lanes[INTAKE_MAX_LANES];
+	size_t  count;
+	unsigned next;			/* where a message that finds none free waits */
 };
 
 /* What an intake knows of a message besides its text. */
@@ -52,6 +63,14 @@ struct intake_result {
 };
 
 void intake_init(struct intake *in, struct ledger *ledger);
+/* One more connection (PostgreSQL); -1 when there are INTAKE_MAX_LANES. */
+int intake_add_lane(struct intake *in, struct ledger *ledger);
+/* A free connection, locked (else one waited for); give it back. */
+struct intake_lane *intake_lane_take(struct intake *in);
+void intake_lane_give(struct intake_lane *lane);
+/* Wait for every connection, then close them: nothing touches the ledger
+ * afterwards. */
+void intake_close(struct intake *in);
 void intake_destroy(struct intake *in);
 
 /* Record one message.  verdict is NULL when it was not parsed

@@ -109,15 +109,14 @@ static int read_candidates(struct intake_run *run, struct cert_choice *c)
 	size_t  i;
 	int     rc = 0;
 
-	pthread_mutex_lock(&run->in->lock);
+	intake_run_take(run);
 	for (i = 0; i < bundle->count && rc == 0; i++) {
 		if (bundle->certs[i].role != CERT_ROLE_LEAF)
 			continue;
 		c->leaves++;
 		rc = add_candidates(run, &bundle->certs[i], c);
 	}
-	pthread_mutex_unlock(&run->in->lock);
-	return rc;
+	return intake_run_give(run, rc);
 }
 
 static void order_names(const struct order *order, struct strlist *names)
@@ -195,11 +194,12 @@ static int verified_dates(struct intake_run *run, const struct cert_record *row,
 }
 
 /* newest_known - the dates of the newest certificate the order has: its
- * latest in the intake's ledger (if it still verifies) or the installer's
- * newest installed one */
+ * latest in the intake's ledger (as its row says, unless trust_row is 0)
+ * or the installer's newest installed one; *from_row says which */
 
-static int newest_known(struct intake_run *run, const struct order *order, long long *not_before,
-			long long *not_after, char *sha256, size_t sha_len)
+static int newest_known(struct intake_run *run, const struct order *order, int trust_row,
+			long long *not_before, long long *not_after, char *sha256, size_t sha_len,
+			int *from_row)
 {
 	struct cert_record latest;
 	struct install_job job;
@@ -207,14 +207,16 @@ static int newest_known(struct intake_run *run, const struct order *order, long 
 
 	*not_before = *not_after = 0;
 	sha256[0] = 0;
+	*from_row = 0;
 	memset(&latest, 0, sizeof(latest));
-	if ((rc = intake_latest_certificate(run->ledger, order->id, &latest)) < 0)
+	if (trust_row && (rc = intake_latest_certificate(run->ledger, order->id, &latest)) < 0)
 		return -1;
-	if (rc == 0 && verified_dates(run, &latest, order->key_sha256, not_before, not_after))
+	if (trust_row && rc == 0) {
+		*not_before = latest.not_before;
+		*not_after = latest.not_after;
 		snprintf(sha256, sha_len, "%s", latest.sha256 ? latest.sha256 : "");
-	else if (rc == 0)
-		msg_warn("order %lld: the intake's latest certificate row %lld does not verify now as "
-			 "the order's (expired, or rewritten): it does not count", order->id, latest.id);
+		*from_row = 1;
+	}
 	cert_record_clear(&latest);
 	memset(&job, 0, sizeof(job));
 	if ((rc = book_install_latest_done(run->ledger, order->id, &job)) < 0)
@@ -223,9 +225,31 @@ static int newest_known(struct intake_run *run, const struct order *order, long 
 		*not_before = job.not_before;
 		*not_after = job.not_after;
 		snprintf(sha256, sha_len, "%s", job.cert_sha256 ? job.cert_sha256 : "");
+		*from_row = 0;
 	}
 	install_job_clear(&job);
 	return 0;
+}
+
+/* row_still_verifies - before a certificate is refused as not newer than
+ * the intake's own latest row: does that row's PEM still verify? */
+
+static int row_still_verifies(struct intake_run *run, const struct order *order)
+{
+	struct cert_record latest;
+	long long nb;
+	long long na;
+	int     ok = 0;
+
+	memset(&latest, 0, sizeof(latest));
+	if (intake_latest_certificate(run->ledger, order->id, &latest) == 0)
+		ok = verified_dates(run, &latest, order->key_sha256, &nb, &na)
+		    && nb == latest.not_before && na == latest.not_after;
+	if (!ok)
+		msg_warn("order %lld: the intake's latest certificate row %lld does not verify now as "
+			 "the order's (expired, or rewritten): it does not count", order->id, latest.id);
+	cert_record_clear(&latest);
+	return ok;
 }
 
 static int store_certificate(struct intake_run *run, const struct cert_choice *c)
@@ -284,6 +308,7 @@ static int accept_verified(struct intake_run *run, const struct cert_choice *c)
 	char    sha[65];
 	long long nb;
 	long long na;
+	int     from_row;
 	int     rc;
 
 	if (intake_insert_message(run, c->order->id, "certificate for the order's key") < 0)
@@ -300,7 +325,14 @@ static int accept_verified(struct intake_run *run, const struct cert_choice *c)
 					"message %lld: the order is %s", run->msg.id,
 					book_status_name((enum book_status) rc));
 	}
-	if (newest_known(run, c->order, &nb, &na, sha, sizeof(sha)) < 0)
+	if (newest_known(run, c->order, 1, &nb, &na, sha, sizeof(sha), &from_row) < 0)
+		return -1;
+	/* The intake's own row holds a certificate back only if it verifies
+	 * (checked only then: it costs a chain verification). */
+	if (na != 0 && from_row && strcmp(sha, leaf->sha256) != 0
+	    && !((long long) leaf->not_before > nb && (long long) leaf->not_after > na)
+	    && !row_still_verifies(run, c->order)
+	    && newest_known(run, c->order, 0, &nb, &na, sha, sizeof(sha), &from_row) < 0)
 		return -1;
 	if (strcmp(sha, leaf->sha256) == 0) {
 		intake_what(run, "certificate already recorded for order %lld; nothing changes",
@@ -384,7 +416,7 @@ int intake_record_certificate(struct intake_run *run)
 		return -1;
 	}
 	verify_candidates(run, &c);
-	pthread_mutex_lock(&run->in->lock);
+	intake_run_take(run);
 	rc = ledger_begin(run->ledger);
 	if (rc == 0 && record_choice(run, &c) < 0) {
 		ledger_rollback(run->ledger);
@@ -392,7 +424,7 @@ int intake_record_certificate(struct intake_run *run)
 	} else if (rc == 0) {
 		rc = ledger_commit(run->ledger);
 	}
-	pthread_mutex_unlock(&run->in->lock);
+	intake_run_give(run, rc);
 	choice_free(&c);
 	return rc;
 }

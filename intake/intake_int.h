@@ -9,7 +9,11 @@
 /* One message being recorded. */
 struct intake_run {
 	struct intake *in;
-	struct ledger *ledger;
+	struct intake_lane *lane;	/* the connection taken, NULL between */
+	struct ledger *ledger;		/* its ledger, while it is taken */
+	char    error[512];		/* what failed, kept after it was given back */
+	int     busy;
+	int     down;
 	const struct config *cfg;
 	X509_STORE *anchors;
 	const struct intake_mail *mail;
@@ -19,6 +23,10 @@ struct intake_run {
 };
 
 /* intake.c */
+/* Take a connection for reads or a transaction; give it back (with rc < 0
+ * its error, busy and down are kept in run first). */
+void intake_run_take(struct intake_run *run);
+int intake_run_give(struct intake_run *run, int rc);
 int intake_insert_message(struct intake_run *run, long long order_id, const char *reason);
 void intake_what(struct intake_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void intake_reasons_text(const struct verdict *v, struct strbuf *sb);

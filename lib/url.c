@@ -7,7 +7,10 @@
  *	int url_parse(const char *text, struct url *url, struct strbuf *why)
  *	int url_check_https_host(const struct url *url,
  *				 const struct strlist *hosts, struct strbuf *why)
+ *	void url_query_names(const struct url *url, struct strlist *names)
  *	size_t url_query_count(const struct url *url, const char *name)
+ *	char *url_normal_without(const struct url *url,
+ *				 const struct strlist *drop)
  *	int url_host_is_loopback(const char *host)
  *	char *url_normal_path(const char *path)
  *	char *url_decode_all(const char *text)
@@ -36,8 +39,12 @@
  *	IPv4 address (no IDN, no IPv6 literal, no trailing dot) that is on
  *	hosts exactly, compared without case, "host" meaning port 443.
  *
- *	url_query_count() counts the query's parameters of one name: a CA's
- *	link names its order once.
+ *	url_query_names() reads the query as a server would: parameters
+ *	split at '&' and at ';', each name decoded until nothing changes
+ *	("order%254Eumber" is "orderNumber").  url_query_count() counts the
+ *	parameters of one name so read: a CA's link names its order once.
+ *	url_normal_without() is the normal form without some parameters
+ *	(presentation parameters a CA adds), the rest joined with '&'.
  *
  *	url_host_is_loopback() is 1 for localhost, an address of
  *	127.0.0.0/8 and ::1 (bracketed or not): the one test of "this
@@ -477,20 +484,96 @@ int url_host_is_loopback(const char *host)
 	return inet_pton(AF_INET, host, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
 }
 
-size_t url_query_count(const struct url *url, const char *name)
+/* param_name - the name of one parameter (up to '='), decoded until
+ * nothing changes */
+
+static char *param_name(const char *param, size_t len)
 {
-	const char *p = url->query;
-	size_t  nlen = strlen(name);
-	size_t  count = 0;
+	size_t  nlen = strcspn(param, "=");
+	char   *raw = xstrndup(param, nlen < len ? nlen : len);
+	char   *name = url_decode_all(raw);
+
+	free(raw);
+	return name;
+}
+
+/* each_param - fn for every parameter of the query: where it is, and its
+ * name as a server reads it */
+
+static void each_param(const char *query, void (*fn) (void *ctx, const char *param, size_t len,
+						     const char *name), void *ctx)
+{
+	const char *p = query;
 	size_t  len;
+	char   *name;
 
 	while (p && *p) {
 		len = strcspn(p, "&;");
-		if (len >= nlen && strncasecmp(p, name, nlen) == 0 && (len == nlen || p[nlen] == '='))
-			count++;
+		if (len > 0) {
+			name = param_name(p, len);
+			fn(ctx, p, len, name);
+			free(name);
+		}
 		p += len;
 		if (*p)
 			p++;
 	}
+}
+
+static void add_name(void *ctx, const char *param, size_t len, const char *name)
+{
+	(void) param;
+	(void) len;
+	strlist_add(ctx, name);
+}
+
+void url_query_names(const struct url *url, struct strlist *names)
+{
+	each_param(url->query, add_name, names);
+}
+
+size_t url_query_count(const struct url *url, const char *name)
+{
+	struct strlist names = STRLIST_INIT;
+	size_t  count = 0;
+	size_t  i;
+
+	url_query_names(url, &names);
+	for (i = 0; i < names.count; i++)
+		count += strcasecmp(names.items[i], name) == 0;
+	strlist_free(&names);
 	return count;
+}
+
+/* The query being rebuilt without some parameters. */
+struct kept {
+	const struct strlist *drop;
+	struct strbuf query;
+};
+
+static void keep_param(void *ctx, const char *param, size_t len, const char *name)
+{
+	struct kept *k = ctx;
+
+	if (strlist_contains_nocase(k->drop, name))
+		return;
+	if (k->query.len)
+		sb_append(&k->query, "&", 1);
+	sb_append(&k->query, param, len);
+}
+
+char   *url_normal_without(const struct url *url, const struct strlist *drop)
+{
+	struct kept k = {drop, STRBUF_INIT};
+	struct strbuf out = STRBUF_INIT;
+	const char *q = strchr(url->normal, '?');
+
+	if (url->query == NULL || drop == NULL || drop->count == 0 || q == NULL)
+		return xstrdup(url->normal);
+	each_param(url->query, keep_param, &k);
+	sb_append(&out, url->normal, (size_t) (q - url->normal));
+	if (k.query.len)
+		sb_appendf(&out, "?%s", sb_str(&k.query));
+	sb_free(&k.query);
+	return sb_steal(&out);
 }

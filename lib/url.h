@@ -34,9 +34,16 @@ void url_clear(struct url *url);
  * with why. */
 int url_check_https_host(const struct url *url, const struct strlist *hosts, struct strbuf *why);
 
-/* How many parameters named name (as written, case-insensitive) the
- * query has. */
+/* The names of the query's parameters, as a server reads them: split at
+ * '&' and at ';', each name decoded until nothing changes (url_decode_all),
+ * in order, repeats kept. */
+void url_query_names(const struct url *url, struct strlist *names);
+/* How many parameters named name (so read, case-insensitive) the query
+ * has. */
 size_t url_query_count(const struct url *url, const char *name);
+/* url->normal without the parameters whose name (so read) is in drop; a
+ * query left empty goes with its '?'. */
+char *url_normal_without(const struct url *url, const struct strlist *drop);
 
 /* The normal form of a path: escapes of unreserved characters decoded,
  * other escapes in upper case, dot segments removed (RFC 3986 6.2.2). */

@@ -294,6 +294,12 @@ static void open_intake(const struct config *cfg, struct intake *intake, struct 
 	if (ledger_open_patiently(&where, LEDGER_ROLE_INTAKE, &ledger, &err, NULL) < 0)
 		msg_fatal("%s", sb_str(&err));
 	intake_init(intake, ledger);
+	/* PostgreSQL records messages side by side: a connection per parser */
+	for (int i = 1; where.url && i < slots_max() && i < INTAKE_MAX_LANES; i++) {
+		if (ledger_open(&where, LEDGER_ROLE_INTAKE, &ledger, &err) < 0)
+			msg_fatal("%s", sb_str(&err));
+		intake_add_lane(intake, ledger);
+	}
 	if ((*watch = watch_start(&where, &err)) == NULL)
 		msg_fatal("%s", sb_str(&err));
 	if ((*spool = spool_dir_open(cfg->spool_dir, &err)) < 0)
@@ -335,8 +341,8 @@ int main(int argc, char **argv)
 	if (!opts.foreground)
 		detach();
 	role_user_become(&user);
-	open_intake(settings->cfg, &intake, &watch, &spool);
 	slots_init(settings->cfg->max_parsers);
+	open_intake(settings->cfg, &intake, &watch, &spool);
 	callbacks_init(&intake, watch, spool);
 	settings_install(settings);
 	msg_info("listening on %s as %s, %zu watched domains, %d parsers, logging to %s",
@@ -347,12 +353,12 @@ int main(int argc, char **argv)
 
 	/*
 	 * libmilter does not wait for its workers: one may still be finishing
-	 * a message.  Take the intake's lock and keep it, so that none touches
-	 * the ledger afterwards; exit() ends them and frees the rest.
+	 * a message.  Take the intake's connections and keep them, so that
+	 * none touches the ledger afterwards; exit() ends them and frees the
+	 * rest.
 	 */
 	settings_shutdown();
-	pthread_mutex_lock(&intake.lock);
-	ledger_close(intake.ledger);
+	intake_close(&intake);
 	role_user_clear(&user);
 	free(config_path);
 	return rc;

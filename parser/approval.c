@@ -26,8 +26,16 @@
  *	*normal is the normal form (or the text, when it does not parse).
  *
  *	approval_find_links() puts the normal form of every approval link
- *	of the mail, once each, into candidates.  Two different ones make
- *	the mail ambiguous (trust.c).
+ *	of the mail, once each, into candidates: the profile's normal form,
+ *	without the presentation parameters it names (lang), so that the
+ *	link of the text and the same one of the HTML part with &lang=en are
+ *	one link.  Two different ones make the mail ambiguous (trust.c).
+ *
+ *	approval_query_check() reads an approval link's query as the CA's
+ *	server would (parameters split at '&' and ';', names decoded until
+ *	stable): a parameter named twice, or one the profile does not list
+ *	in approval_params (when it lists them), makes the link say two
+ *	things: the mail is ambiguous, and the approver never follows it.
  *
  *	approval_extract() fills the verdict from the profile's [extract]
  *	patterns.  Every capture of every pattern counts, and a capture is
@@ -47,6 +55,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "classify.h"
 #include "mymalloc.h"
@@ -77,6 +86,11 @@ static int is_reject(const struct ca_profile *p, const char *text)
 		return 1;
 	decoded = url_decode_all(text);
 	hit = pattern_matches(&p->reject_link, decoded);
+	/* a server takes ';' for '&' between parameters too */
+	for (char *c = decoded; !hit && *c; c++)
+		if (*c == ';')
+			*c = '&';
+	hit = hit || pattern_matches(&p->reject_link, decoded);
 	free(decoded);
 	return hit;
 }
@@ -134,9 +148,53 @@ enum link_kind approval_link_kind(const struct ca_profile *p, const char *link, 
 		kind = LINK_REJECT;
 	else if (pattern_matches(&p->approval_link, url.path))
 		kind = LINK_APPROVAL;
-	*normal = xstrdup(url.normal);
+	/* the profile's normal form: without what only changes the page's looks */
+	*normal = kind == LINK_APPROVAL ? url_normal_without(&url, &p->presentation_params)
+	    : xstrdup(url.normal);
 	url_clear(&url);
 	return kind;
+}
+
+/* approval_query_check - an approval link's query says one thing: no
+ * parameter twice, none the profile does not expect for approval (when it
+ * says which it expects), names read as the server reads them (both
+ * separators, decoded until stable).  0, or -1 with why. */
+
+int approval_query_check(const struct ca_profile *p, const char *link, struct strlist *why)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct strlist names = STRLIST_INIT;
+	struct url url;
+	char    name[APPROVAL_MAX_VALUE + 1];
+	size_t  i;
+	size_t  j;
+	int     rc = 0;
+
+	if (url_parse(link, &url, &err) < 0) {
+		sb_free(&err);
+		return 0;		/* a link that does not parse is refused elsewhere */
+	}
+	url_query_names(&url, &names);
+	for (i = 0; i < names.count && rc == 0; i++) {
+		printable_buf(name, sizeof(name), names.items[i], PRINTABLE_ASCII);
+		for (j = 0; j < i; j++)
+			if (strcasecmp(names.items[j], names.items[i]) == 0)
+				break;
+		if (j < i) {
+			strlist_addf(why, "the approval link names %s more than once", name);
+			rc = -1;
+		} else if (p->approval_params.count
+			   && !strlist_contains_nocase(&p->approval_params, names.items[i])
+			   && !strlist_contains_nocase(&p->presentation_params, names.items[i])) {
+			strlist_addf(why, "the approval link carries %s, which %s's approval link does "
+				     "not", name, p->name);
+			rc = -1;
+		}
+	}
+	strlist_free(&names);
+	url_clear(&url);
+	sb_free(&err);
+	return rc;
 }
 
 void approval_find_links(const struct ca_profile *p, const struct mail *mail,

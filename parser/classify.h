@@ -32,6 +32,8 @@ void approval_find_links(const struct ca_profile *profile, const struct mail *ma
 			 struct strlist *candidates, struct strlist *reasons);
 void approval_extract(const struct ca_profile *profile, const struct mail *mail,
 		      const char *link, struct verdict *verdict);
+/* The approval link's query says one thing: 0, or -1 with why. */
+int approval_query_check(const struct ca_profile *profile, const char *link, struct strlist *why);
 /* The CA order number an approval link names (one), else NULL and why. */
 char *approval_link_order(const struct ca_profile *profile, const char *link, struct strlist *why);
 

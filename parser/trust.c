@@ -224,6 +224,22 @@ int trust_dkim(const char *authserv_id, int require_dkim, int topmost_only,
 	return tally.pass > 0;
 }
 
+/* query_says_two_things - approval_query_check(), its reasons marked
+ * ambiguous */
+
+static int query_says_two_things(const struct ca_profile *p, const char *link,
+				 struct strlist *reasons)
+{
+	struct strlist why = STRLIST_INIT;
+	size_t  i;
+	int     bad = approval_query_check(p, link, &why) < 0;
+
+	for (i = 0; i < why.count; i++)
+		strlist_addf(reasons, "ambiguous: %s", why.items[i]);
+	strlist_free(&why);
+	return bad;
+}
+
 int trust_links(const struct ca_profile *p, const struct strlist *candidates, const char **chosen,
 		int *ambiguous, struct strlist *reasons)
 {
@@ -254,6 +270,8 @@ int trust_links(const struct ca_profile *p, const struct strlist *candidates, co
 			if (*chosen == NULL)
 				*chosen = candidates->items[i];
 			strlist_addf(reasons, "approval link is https to a host of %s", p->name);
+			if (query_says_two_things(p, candidates->items[i], reasons))
+				*ambiguous = 1;
 		} else {
 			strlist_addf(reasons, "approval link %s %s", shown, sb_str(&why));
 			ok = 0;

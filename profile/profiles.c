@@ -64,6 +64,7 @@ enum profile_key_type {
 	PK_METHOD,			/* get | form_post */
 	PK_PATH,			/* an absolute URL path */
 	PK_FIELDS,			/* form fields: name={order} name={code} name=value */
+	PK_PARAMS,			/* query parameter names */
 };
 
 struct profile_key {
@@ -86,6 +87,8 @@ static const struct profile_key profile_keys[] = {
 	{"match", "notice", PK_PATTERNS, PF(notice)},
 	{"links", "approval", PK_PATTERNS, PF(approval_link)},
 	{"links", "reject", PK_PATTERNS, PF(reject_link)},
+	{"links", "approval_params", PK_PARAMS, PF(approval_params)},
+	{"links", "presentation_params", PK_PARAMS, PF(presentation_params)},
 	{"extract", "code", PK_PATTERNS, PF(code)},
 	{"extract", "order_number", PK_PATTERNS, PF(order_number)},
 	{"extract", "domain", PK_PATTERNS, PF(domain)},
@@ -197,6 +200,28 @@ static const char *store_words(struct strlist *list, const char *value, int host
 	return problem;
 }
 
+static int valid_field_name(const char *name, size_t len);
+
+/* store_params - query parameter names, separated by white space or commas */
+
+static const char *store_params(struct strlist *list, const char *value)
+{
+	char   *copy = xstrdup(value);
+	char   *word;
+	char   *save = NULL;
+	const char *problem = NULL;
+
+	for (word = strtok_r(copy, " \t,", &save); word && !problem;
+	     word = strtok_r(NULL, " \t,", &save)) {
+		if (!valid_field_name(word, strlen(word)))
+			problem = "not a parameter name (letters, digits, - _ .)";
+		else if (!strlist_contains_nocase(list, word))
+			strlist_add(list, word);
+	}
+	free(copy);
+	return problem;
+}
+
 static int valid_field_name(const char *name, size_t len)
 {
 	size_t  i;
@@ -295,7 +320,8 @@ static const char *store_scalar(const struct profile_key *key, void *field, cons
 
 static int is_list_type(enum profile_key_type type)
 {
-	return type == PK_DOMAINS || type == PK_HOSTS || type == PK_PATTERNS || type == PK_FIELDS;
+	return type == PK_DOMAINS || type == PK_HOSTS || type == PK_PATTERNS || type == PK_FIELDS
+	    || type == PK_PARAMS;
 }
 
 /* store_value - one key = value line, or an indented continuation of it */
@@ -314,6 +340,8 @@ static const char *store_value(struct profile_parse *pp, const struct profile_ke
 		return store_words(field, value, 1);
 	case PK_FIELDS:
 		return store_fields(pp->profile, value);
+	case PK_PARAMS:
+		return store_params(field, value);
 	case PK_PATTERNS:
 		if (pp->continuation)
 			pattern_list_extend(field, value);
@@ -461,6 +489,8 @@ void profile_free(struct ca_profile *p)
 	strlist_free(&p->senders);
 	strlist_free(&p->dkim_domains);
 	strlist_free(&p->link_hosts);
+	strlist_free(&p->approval_params);
+	strlist_free(&p->presentation_params);
 	pattern_list_free(&p->subject);
 	pattern_list_free(&p->body);
 	pattern_list_free(&p->decline);

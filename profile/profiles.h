@@ -41,6 +41,11 @@ struct ca_profile {
 	/* [links] applied to every link of the mail */
 	struct pattern_list approval_link;
 	struct pattern_list reject_link;	/* never taken, never followed */
+	struct strlist approval_params;	/* the query parameters an approval link
+					 * may carry (none given: any, once each) */
+	struct strlist presentation_params;	/* ones the CA adds that change
+					 * nothing (lang): left out of the link's
+					 * normal form, so equal links are one */
 
 	/* [extract] first capture group of the first match */
 	struct pattern_list code;
