@@ -110,6 +110,18 @@ done
 check_eq "an ambiguous mail changes no order" "$(state "$a")" "awaiting_approval"
 check_eq "and is recorded as an event of it" \
 	"$(mc show "$a" --json | python3 -c 'import json,sys; print(sum(e["kind"] == "approval_ambiguous" for e in json.load(sys.stdin)["events"]))')" "3"
+# A query that says two things, read as the CA's server reads it: a reject
+# action is a reject link (never taken), another order number or a
+# parameter the approval link never carries makes the mail ambiguous.
+for n in 0 3 5; do
+	expect_mail "query-$n" "no approval link found"
+done
+for n in 1 2 4 6; do
+	expect_mail "query-$n" "ambiguous"
+done
+check_eq "none of the two-faced queries is an approval of the order" "$(state "$a")" "awaiting_approval"
+check_eq "each is an ambiguous mail of it" \
+	"$(mc show "$a" --json | python3 -c 'import json,sys; print(sum(e["kind"] == "approval_ambiguous" for e in json.load(sys.stdin)["events"]))')" "7"
 
 # Codes -------------------------------------------------------------------
 expect_mail code-too-long "not acted on"
@@ -130,6 +142,9 @@ expect_mail code-nb-hyphen "approval recorded for order $a"
 check_eq "a non-breaking hyphen is a hyphen in the code" "$(field "$a" 'j["approval"]["code"]')" \
 	"Ab12-Cd34-Ef56"
 expect_mail link-nbsp-after "approval recorded for order $a"
+expect_mail genuine-lang "approval recorded for order $a"
+check_eq "the link without the page's language is the one kept" "$(field "$a" 'j["approval"]["link"]')" \
+	"https://secure.trust-provider.com/products/EnterDCVCode?orderNumber=1234567890"
 check_eq "a no-break space ends the link" "$(field "$a" 'j["approval"]["link"]')" \
 	"https://secure.trust-provider.com/products/EnterDCVCode?orderNumber=1234567890"
 
@@ -153,6 +168,13 @@ check_contains "mailcert parse --json escapes them" "$(mc parse --json "$T/mails
 pj() { mc parse --json "$T/mails/$1.eml" | python3 -c "import json,sys; j=json.load(sys.stdin); print($2)"; }
 check_eq "parse: a reject link in disguise is no approval link" "$(pj link-1 'j["approval"]["link"]')" "None"
 check_eq "parse: two approval links are ambiguous" "$(pj link-two-approval-links 'j["ambiguous"]')" "True"
+check_eq "parse: a reject action behind ';' is no approval link" "$(pj query-0 'j["approval"]["link"]')" "None"
+check_eq "parse: a parameter the link never carries is ambiguous" "$(pj query-6 'j["ambiguous"]')" "True"
+check_contains "parse: and says which parameter" "$(mc parse "$T/mails/query-6.eml")" "carries step"
+check_contains "parse: an encoded second order number is seen" "$(mc parse "$T/mails/query-2.eml")" \
+	"names orderNumber more than once"
+check_eq "parse: the link of the text and the HTML's with lang=en are one" \
+	"$(pj genuine-lang 'j["ambiguous"]')" "False"
 check_eq "parse: a forged mail is not believed" "$(pj dedup-forged 'j["authenticated"]')" "False"
 check_eq "parse: a too-long code is not cut" "$(pj code-too-long 'j["approval"]["code"]')" "None"
 

@@ -36,7 +36,7 @@ static const struct expect cases[] = {
 	/* Sectigo, Comodo, ZeroSSL */
 	{F("approval-sectigo-plain.eml"), VERDICT_APPROVAL, "sectigo", T, "SEC1234567890",
 	 "Xy7kP2qR9mT4vW8z", "1234567890", "example.com", NULL, "reject link of sectigo ignored"},
-	{F("approval-sectigo-qp-alternative.eml"), VERDICT_APPROVAL, "sectigo", T, "SEC2233445566&lang=en",
+	{F("approval-sectigo-qp-alternative.eml"), VERDICT_APPROVAL, "sectigo", T, "SEC2233445566",
 	 "a8Xk-2Lp*Q9mZ7", "2233445566", "shop.example.org", NULL, "dkim=pass for trust-provider.com"},
 	{F("approval-comodo-html-base64.eml"), VERDICT_APPROVAL, "sectigo", T,
 	 "https://secure.comodo.net/products/EnterDCVCode?orderNumber=3456789012",
@@ -52,10 +52,10 @@ static const struct expect cases[] = {
 	 NULL, "55667788", "www.example.org", NULL, "dkim=pass for geotrust.com"},
 	/* GlobalSign */
 	{F("approval-globalsign-plain.eml"), VERDICT_APPROVAL, "globalsign", T,
-	 "https://system.globalsign.com/dv/approve?token=9d8c7b6a5f4e3d2c1b0a&lang=en",
+	 "https://system.globalsign.com/dv/approve?token=9d8c7b6a5f4e3d2c1b0a",
 	 NULL, "CE20261128001", "example.com", NULL, NULL},
 	{F("approval-globalsign-alternative-base64.eml"), VERDICT_APPROVAL, "globalsign", T,
-	 "https://system.globalsign.com/dv/approval?token=0a1b2c3d4e5f6a7b8c9d&lang=de",
+	 "https://system.globalsign.com/dv/approval?token=0a1b2c3d4e5f6a7b8c9d",
 	 NULL, "CE20261128002", "www.example.de", NULL, NULL},
 	/* GoDaddy, Starfield */
 	{F("approval-godaddy-plain.eml"), VERDICT_APPROVAL, "godaddy", T,

@@ -416,6 +416,46 @@ out:
 	sb_free(&why);
 }
 
+/* test_query_names - as a server reads the query: both separators, names
+ * decoded until stable; and the normal form without some parameters */
+
+static void test_query_names(void)
+{
+	struct strbuf why = STRBUF_INIT;
+	struct strlist names = STRLIST_INIT;
+	struct strlist drop = STRLIST_INIT;
+	struct url url;
+	char   *without;
+
+	if (!check_int(url_parse("https://" STP "/p?orderNumber=1;order%4Eumber=2&%2561ction=reject"
+				 "&lang=en&&x", &url, &why), 0, "query names: parses"))
+		goto out;
+	url_query_names(&url, &names);
+	check_int((long long) names.count, 5, "query names: five parameters, the empty one skipped");
+	check_str(names.count > 1 ? names.items[1] : NULL, "orderNumber",
+		  "query names: after ';', an encoded name decoded");
+	check_str(names.count > 2 ? names.items[2] : NULL, "action",
+		  "query names: a name encoded twice decoded twice");
+	check_int((long long) url_query_count(&url, "orderNumber"), 2,
+		  "query count: an encoded repeat counts");
+	strlist_add(&drop, "lang");
+	without = url_normal_without(&url, &drop);
+	check_str(without, "https://" STP "/p?orderNumber=1&order%4Eumber=2&%2561ction=reject&x",
+		  "normal form without lang: the rest joined with '&'");
+	free(without);
+	url_clear(&url);
+	if (check_int(url_parse("https://" STP "/p?lang=en", &url, &why), 0, "only lang: parses")) {
+		without = url_normal_without(&url, &drop);
+		check_str(without, "https://" STP "/p", "a query left empty goes with its '?'");
+		free(without);
+		url_clear(&url);
+	}
+out:
+	strlist_free(&names);
+	strlist_free(&drop);
+	sb_free(&why);
+}
+
 static void decoded_is(const char *text, const char *want, const char *name)
 {
 	char   *got = url_decode_all(text);
@@ -458,6 +498,7 @@ int main(void)
 	test_check_alone();
 	test_length();
 	test_query_count();
+	test_query_names();
 	test_decode_all();
 	test_normal_path();
 	return check_done();
