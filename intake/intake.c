@@ -19,7 +19,8 @@
  *
  *	approval, decline, notice: changes an order only when the mail's CA
  *	order number (subject, text and link agree, parser.c) equals the
- *	order's, the mail is believed (DKIM by our verifier, the one approval
+ *	order's, the domain the mail names (if it names one) is one of the
+ *	order's names (the right number with another name is an event), the mail is believed (DKIM by our verifier, the one approval
  *	link safe) and not ambiguous.  Then an approval is recorded and the
  *	order becomes approval_received (the approver acts on it), a decline
  *	declines it, a notice is an event.  A mail that matches orders only
@@ -322,6 +323,36 @@ static int order_names_exactly(const struct order *o, const char *domain)
 	return strcasecmp(o->domain, domain) == 0 || strlist_contains_nocase(&o->alt_names, domain);
 }
 
+/* names_the_order - the mail names no domain, or one of the order's names
+ * (a wildcard name "*.D" of the order is named by D or "*.D"): a mail with
+ * the order's CA order number and another name is not the order's */
+
+static int names_the_order(const struct verdict *v, const struct order *o)
+{
+	char    wildcard[300];
+
+	if (v->domain == NULL || order_names_exactly(o, v->domain))
+		return 1;
+	snprintf(wildcard, sizeof(wildcard), "*.%s", v->domain);
+	return order_names_exactly(o, wildcard);
+}
+
+/* refuse_other_names - the order's number, another name: an event */
+
+static int refuse_other_names(struct intake_run *run, const struct matches *m, const char *kind)
+{
+	char    domain[INTAKE_WHAT_MAX];
+	struct strbuf what = STRBUF_INIT;
+	int     rc;
+
+	printable_buf(domain, sizeof(domain), run->verdict->domain, PRINTABLE_ASCII);
+	sb_appendf(&what, "CA mail for order %lld's CA order number names %s, none of its names; not "
+		   "acted on", m->exact[0].id, domain);
+	rc = refuse_mail(run, m, kind, what.data);
+	sb_free(&what);
+	return rc;
+}
+
 /* approve_near - a believed approval that matches only by domain: an
  * event, and for orders without a CA order number that have the mail's
  * very domain among their names, an unconfirmed approval */
@@ -391,6 +422,8 @@ static int record_approval(struct intake_run *run)
 	} else if (m.n_exact > 1)
 		rc = refuse_mail(run, &m, "approval_ambiguous",
 				 "CA approval mail matches several orders, not acted on");
+	else if (m.n_exact == 1 && !names_the_order(v, &m.exact[0]))
+		rc = refuse_other_names(run, &m, "approval_other_names");
 	else if (m.n_exact == 1)
 		rc = approve_exact(run, &m.exact[0]);
 	else
@@ -431,7 +464,9 @@ static int record_decline(struct intake_run *run)
 	if (find_matches(run, &m) < 0)
 		return -1;
 	printable_buf(problem, sizeof(problem), first_problem(v), PRINTABLE_ASCII | PRINTABLE_SPACES);
-	if (m.n_exact == 1 && v->authenticated && !v->ambiguous) {
+	if (m.n_exact == 1 && v->authenticated && !v->ambiguous && !names_the_order(v, &m.exact[0])) {
+		rc = refuse_other_names(run, &m, "decline_other_names");
+	} else if (m.n_exact == 1 && v->authenticated && !v->ambiguous) {
 		rc = decline_exact(run, &m.exact[0]);
 	} else {
 		if (!v->authenticated)

@@ -78,9 +78,16 @@ expect_mail match-parent-no-number "another CA order"
 expect_mail match-child-other "another CA order"
 expect_mail decline-parent-no-number "none changed"
 expect_mail decline-other-order "none changed"
+# The order's own CA order number, but a domain that is none of its names
+# (another, a parent, a child): not the order's.
+for name in names-other names-child decline-names-other; do
+	expect_mail "$name" "none of its names"
+done
 check_eq "order 1 still waits for its approval" "$(state "$a")" "awaiting_approval"
 check_eq "order 1 is still open" "$(field "$a" 'j["status"]')" "open"
 check_eq "no approval recorded from them" "$(approvals)" "0"
+check_eq "each is an event of the order" \
+	"$(mc show "$a" --json | python3 -c 'import json,sys; print(sum(e["kind"] in ("approval_other_names", "decline_other_names") for e in json.load(sys.stdin)["events"]))')" "3"
 
 # An order without a CA order number is never approved by a mail: the
 # mail's number is kept for the operator, who confirms it.
