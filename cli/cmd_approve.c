@@ -43,7 +43,7 @@ static int print_waiting(void *unused, const struct approval *a, const struct or
 		   cli_time(a->received_at, when, sizeof(when)));
 	cli_printf("       CA order: %s%s\n", a->ca_order ? a->ca_order : "-",
 		   o->ca_order ? "" : " (the order has none: mailcert order set ID --ca-order N)");
-	if (strncmp(a->action_state, "unconfirmed", 11) != 0) {
+	if (approval_is_the_orders(a, o)) {
 		cli_printf("       link: %s\n", a->link ? a->link : "-");
 		cli_printf("       code: %s\n", a->code ? a->code : "-");
 	}

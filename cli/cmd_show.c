@@ -222,9 +222,14 @@ static void print_details(struct ledger *ledger, const struct order_details *d)
 		printf("  renewed by:   order %lld\n", o->successor);
 	if (o->closed_reason)
 		cli_printf("  closed:       %s\n", o->closed_reason);
-	if (d->has_approval)
+	if (d->has_approval && approval_is_the_orders(&d->approval, o))
 		cli_printf("  approval:     %s%s%s (received %s, %s)\n", d->approval.link ? d->approval.link : "-",
 			   d->approval.code ? " code " : "", d->approval.code ? d->approval.code : "",
+			   cli_time(d->approval.received_at, when, sizeof(when)), d->approval.action_state);
+	else if (d->has_approval)
+		cli_printf("  approval:     for CA order %s (received %s, %s); its link and code are shown "
+			   "only once it is this order's confirmed approval\n",
+			   d->approval.ca_order ? d->approval.ca_order : "-",
 			   cli_time(d->approval.received_at, when, sizeof(when)), d->approval.action_state);
 	if (d->has_cert) {
 		expiry_text(d->cert.not_after, expires, sizeof(expires));

@@ -7,7 +7,10 @@
  *	json_t *order_to_json(const struct order *order)
  *	json_t *event_to_json(const struct event *event)
  *	json_t *message_to_json(const struct message_record *msg)
- *	json_t *approval_to_json(const struct approval *a)
+ *	int approval_is_the_orders(const struct approval *a,
+ *				   const struct order *o)
+ *	json_t *approval_to_json(const struct approval *a,
+ *				 const struct order *o)
  *	json_t *waiting_approval_to_json(const struct approval *a,
  *					 const struct order *o)
  *	int waiting_approval_append(void *array, const struct approval *a,
@@ -25,10 +28,15 @@
  *	escapes its control characters.  Times are ISO 8601 UTC strings,
  *	null for none.
  *
- *	waiting_approval_to_json() is an approval that waits for a person,
- *	with its order; an unconfirmed one (an order without a CA order
- *	number) shows its number, never its link or code: it may be a
- *	stranger's order of the same domain.
+ *	approval_to_json() shows an approval's link and code only when
+ *	approval_is_the_orders(): a believed approval whose CA order number
+ *	is the order's own, confirmed (not waiting for the operator's
+ *	number).  Any other (an order without a CA order number, a CA order
+ *	of our domain that may be a stranger's, a number the operator has
+ *	since set otherwise) shows that it exists and its CA order number,
+ *	never its link or code, in every output: show, the web view, the
+ *	API.  waiting_approval_to_json() is an approval that waits for a
+ *	person, with its order.
  *
  *	order_details_load() reads one order with its latest approval,
  *	certificate and install job (0, LEDGER_NOT_FOUND or -1; free it
@@ -118,14 +126,21 @@ json_t *message_to_json(const struct message_record *m)
 	return obj;
 }
 
-json_t *approval_to_json(const struct approval *a)
+int approval_is_the_orders(const struct approval *a, const struct order *o)
+{
+	return a->authenticated && o->ca_order && a->ca_order && strcmp(o->ca_order, a->ca_order) == 0
+	    && a->order_id == o->id && strncmp(a->action_state ? a->action_state : "", "unconfirmed", 11) != 0;
+}
+
+json_t *approval_to_json(const struct approval *a, const struct order *o)
 {
 	json_t *obj = json_object();
+	int     shown = approval_is_the_orders(a, o);
 
 	json_object_set_new(obj, "id", json_integer(a->id));
 	json_object_set_new(obj, "order_id", json_integer(a->order_id));
-	json_object_set_new(obj, "link", json_text(a->link));
-	json_object_set_new(obj, "code", json_text(a->code));
+	json_object_set_new(obj, "link", shown ? json_text(a->link) : json_null());
+	json_object_set_new(obj, "code", shown ? json_text(a->code) : json_null());
 	json_object_set_new(obj, "ca_order", json_text(a->ca_order));
 	json_object_set_new(obj, "domain", json_text(a->domain));
 	json_object_set_new(obj, "authenticated", json_boolean(a->authenticated));
@@ -138,12 +153,8 @@ json_t *approval_to_json(const struct approval *a)
 
 json_t *waiting_approval_to_json(const struct approval *a, const struct order *o)
 {
-	json_t *j = approval_to_json(a);
+	json_t *j = approval_to_json(a, o);
 
-	if (strncmp(a->action_state, "unconfirmed", 11) == 0) {
-		json_object_set_new(j, "link", json_null());
-		json_object_set_new(j, "code", json_null());
-	}
 	json_object_set_new(j, "order", json_pack("{s:I, s:s, s:s, s:s?, s:s}", "id", (json_int_t) o->id,
 						  "domain", o->domain, "ca", o->ca, "ca_order",
 						  o->ca_order, "state", order_state_name(o->state)));
@@ -218,7 +229,8 @@ json_t *order_details_json(struct ledger *ledger, const struct order_details *d)
 	json_t *obj = order_to_json(&d->order);
 	json_t *events = json_array();
 
-	json_object_set_new(obj, "approval", d->has_approval ? approval_to_json(&d->approval) : json_null());
+	json_object_set_new(obj, "approval", d->has_approval ? approval_to_json(&d->approval, &d->order)
+			    : json_null());
 	json_object_set_new(obj, "certificate", d->has_cert ? cert_to_json(&d->cert) : json_null());
 	json_object_set_new(obj, "install_job", d->has_job ? job_to_json(&d->job) : json_null());
 	if (ledger_each_event(ledger, d->order.id, ORDER_EVENTS_SHOWN, add_event_json, events) < 0) {

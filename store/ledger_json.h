@@ -13,7 +13,10 @@
 json_t *order_to_json(const struct order *order);
 json_t *event_to_json(const struct event *event);
 json_t *message_to_json(const struct message_record *msg);
-json_t *approval_to_json(const struct approval *a);
+/* The order's own, confirmed approval: the only one whose link and code
+ * are shown anywhere. */
+int approval_is_the_orders(const struct approval *a, const struct order *o);
+json_t *approval_to_json(const struct approval *a, const struct order *o);
 json_t *waiting_approval_to_json(const struct approval *a, const struct order *o);
 /* A waiting_fn: the approval's JSON onto the array given as ctx. */
 int waiting_approval_append(void *array, const struct approval *a, const struct order *o);

@@ -35,6 +35,9 @@ key = $T/tls/key.pem
 [target shop]
 fullchain = $T/tls/shop.pem
 key = $T/tls/shop.key
+[target other]
+fullchain = $T/tls/other.pem
+key = $T/tls/other.key
 CONF
 } >"$T/mailcert.conf"
 chmod 0644 "$T/mailcert.conf"
@@ -97,12 +100,35 @@ expect_mail shop "to be confirmed (mailcert order set)" admin@shop.example.com
 check_eq "order 2 is not approved by it" "$(state "$b")" "awaiting_approval"
 check_eq "its approval waits for the operator" "$(field "$b" 'j["approval"]["action_state"]')" "unconfirmed"
 check_eq "the mail's CA order number is kept" "$(field "$b" 'j["approval"]["ca_order"]')" "7770001111"
+# Its link and code (it may be a stranger's order of our domain) are shown
+# nowhere: not in show, show --json (= /api/order/ID), approvals --json
+# (= /api/approvals).
+check_eq "show --json gives no link of an unconfirmed approval" "$(field "$b" 'j["approval"]["link"]')" "None"
+check_eq "nor its code" "$(field "$b" 'j["approval"]["code"]')" "None"
+check "show prints neither" sh -c "! $MAILCERT -c '$T/mailcert.conf' show $b | grep -q 'Ours-1234-abcd\|EnterDCVCode'"
+check "approvals --json neither" sh -c "! $MAILCERT -c '$T/mailcert.conf' approvals --json | grep -q 'Ours-1234-abcd'"
 mc approver --once >>"$T/approver.log" 2>&1
 check_eq "the approver leaves it waiting" "$(field "$b" 'j["approval"]["action_state"]')" "unconfirmed"
 mc order set "$b" --ca-order 7770001111 >/dev/null
 check_eq "order set --ca-order records the number" "$(field "$b" 'j["ca_order"]')" "7770001111"
 mc approver --once >>"$T/approver.log" 2>&1
 check_eq "the approver then takes the approval as the order's" "$(state "$b")" "approval_received"
+check_eq "now, the order's own, its code is shown" "$(field "$b" 'j["approval"]["code"]')" "Ours-1234-abcd"
+# An order without a number whose operator then sets another: the mail's
+# approval is another CA order's, and stays hidden everywhere.
+c=$(mc order add --domain other.example.com --ca sectigo --key "$PKI/leaf-rsa.key" --target other)
+sed -e 's/1234567890/8880001111/g' -e 's/example\.com/other.example.com/g' -e 's/Ours-1234-abcd/Strangers-9876-zz/g' \
+	"$T/mails/match-ours.eml" >"$T/mails/other.eml"
+# (the milter's watch set takes up to a second to see the new order)
+other_taken() { send other admin@other.example.com | grep -q "to be confirmed (mailcert order set)"; }
+check "the approval mail for it waits for the operator's number" wait_for 5 other_taken
+mc order set "$c" --ca-order 9990001111 >/dev/null
+mc approver --once >>"$T/approver.log" 2>&1
+check_contains "another number set: the approval fails as another CA order's" \
+	"$(field "$c" 'j["approval"]["last_error"]')" "another CA order"
+check_eq "and shows no link" "$(field "$c" 'j["approval"]["link"]')" "None"
+check "nor its code, anywhere" sh -c "! { $MAILCERT -c '$T/mailcert.conf' show $c; \
+	$MAILCERT -c '$T/mailcert.conf' approvals --json; $MAILCERT -c '$T/mailcert.conf' approvals; } | grep -q 'Strangers-9876-zz'"
 
 # Links -------------------------------------------------------------------
 # Every link that leads to the reject page or hides the approval path in
@@ -110,7 +136,7 @@ check_eq "the approver then takes the approval as the order's" "$(state "$b")" "
 for n in 0 1 2 3 4 5; do
 	expect_mail "link-$n" "no approval link found"
 done
-check_eq "none of them is recorded as an approval" "$(approvals)" "1"
+check_eq "none of them is recorded as an approval" "$(approvals)" "2"
 for name in link-two-approval-links link-repeated-order link-orders-disagree; do
 	expect_mail "$name" "ambiguous"
 done
@@ -133,7 +159,7 @@ check_eq "each is an ambiguous mail of it" \
 # Codes -------------------------------------------------------------------
 expect_mail code-too-long "not acted on"
 check_contains "the event says the code was refused" "$(mc show "$a")" "refused, never cut"
-check_eq "a code longer than the profile allows is not recorded" "$(approvals)" "1"
+check_eq "a code longer than the profile allows is not recorded" "$(approvals)" "2"
 check_eq "the order still waits" "$(state "$a")" "awaiting_approval"
 
 # Believe, then de-duplicate ----------------------------------------------

@@ -35,6 +35,7 @@
 #include <time.h>
 
 #include "approve.h"
+#include "ledger_json.h"
 #include "mymalloc.h"
 #include "printable.h"
 #include "web.h"
@@ -439,8 +440,7 @@ static char *believed_link(const struct web_request *req, const struct approval 
 	struct strbuf why = STRBUF_INIT;
 	char   *link = NULL;
 
-	if (!a->authenticated || a->link == NULL || strcmp(a->action_state, "failed") == 0
-	    || strncmp(a->action_state, "unconfirmed", 11) == 0
+	if (!approval_is_the_orders(a, o) || a->link == NULL || strcmp(a->action_state, "failed") == 0
 	    || approve_action_for(req->parser, o->ca, &action) < 0)
 		return NULL;
 	if (approve_link_check(a->link, &action, &url, &why) == 0) {
@@ -480,6 +480,10 @@ static void approval_row(const struct web_request *req, struct strbuf *b, const 
 		esc(b, a->code);
 		sb_appends(b, "</code>");
 		free(link);
+	} else if (!approval_is_the_orders(a, o)) {
+		sb_appends(b, "not this order's approval: its link and code are not shown (");
+		esc(b, a->last_error ? a->last_error : "another CA order");
+		sb_appends(b, ")");
 	} else {
 		sb_appends(b, "<code>");
 		esc(b, a->link);
