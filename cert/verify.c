@@ -289,12 +289,23 @@ int cert_verify_for_order(const struct certbundle *bundle, EVP_PKEY *order_key,
 	return rc;
 }
 
+/* later_than - the forward-only order: expiring later, then issued later */
+
+static int later_than(const struct cert_found *a, const struct cert_found *b)
+{
+	return a->not_after != b->not_after ? a->not_after > b->not_after : a->not_before > b->not_before;
+}
+
 int cert_verify_for_order_in(const struct certbundle *bundle, EVP_PKEY *order_key,
 			     const struct strlist *order_names, X509_STORE *anchors,
 			     time_t now, struct cert_found **leaf_out,
 			     STACK_OF(X509) **chain_out, struct strbuf *why)
 {
 	struct strbuf attempt = STRBUF_INIT;
+	struct strbuf first_failure = STRBUF_INIT;
+	struct cert_found *best = NULL;
+	STACK_OF(X509) *best_chain = NULL;
+	STACK_OF(X509) *chain;
 	size_t  candidates = 0;
 	size_t  i;
 
@@ -306,23 +317,39 @@ int cert_verify_for_order_in(const struct certbundle *bundle, EVP_PKEY *order_ke
 		sb_appends(why, order_key == NULL ? "the order has no key" : "the order has no names");
 		return -1;
 	}
+	/* Every certificate for the key that passes; the one kept is valid
+	 * now (all that pass are) and expires last. */
 	for (i = 0; i < bundle->count; i++) {
 		if (!has_order_key(&bundle->certs[i], order_key))
 			continue;
 		sb_reset(&attempt);
+		chain = NULL;
 		if (check_candidate(bundle, &bundle->certs[i], order_names, anchors, now,
-				    chain_out, &attempt) == 0) {
-			if (leaf_out)
-				*leaf_out = &bundle->certs[i];
-			sb_free(&attempt);
-			return 0;
+				    chain_out ? &chain : NULL, &attempt) == 0) {
+			if (best == NULL || later_than(&bundle->certs[i], best)) {
+				best = &bundle->certs[i];
+				if (best_chain)
+					sk_X509_pop_free(best_chain, X509_free);
+				best_chain = chain;
+			} else if (chain) {
+				sk_X509_pop_free(chain, X509_free);
+			}
+			continue;
 		}
 		if (candidates++ == 0)
-			sb_appends(why, sb_str(&attempt));
+			sb_appends(&first_failure, sb_str(&attempt));
 	}
-	if (candidates == 0)
-		sb_appends(why, bundle->count ? "certificate is for another key"
-			   : "no certificate to check");
 	sb_free(&attempt);
+	if (best) {
+		if (leaf_out)
+			*leaf_out = best;
+		if (chain_out)
+			*chain_out = best_chain;
+		sb_free(&first_failure);
+		return 0;
+	}
+	sb_appends(why, candidates ? sb_str(&first_failure) : bundle->count
+		   ? "certificate is for another key" : "no certificate to check");
+	sb_free(&first_failure);
 	return -1;
 }

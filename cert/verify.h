@@ -39,7 +39,8 @@ int cert_verify_chain_in(const struct certbundle *bundle, const struct cert_foun
  * be private or public), names every order name (X509_check_host, no
  * common-name fallback), is valid at now and verifies to trust_store (a
  * file or a hashed directory) for a TLS server at time now, with the
- * bundle's other certificates as untrusted intermediates; *leaf_out then
+ * bundle's other certificates as untrusted intermediates; of several that
+ * do, the one that expires last (then: issued last); *leaf_out then
  * points into bundle and *chain_out, when chain_out is not NULL, is the
  * verified chain (leaf first, trust anchor last; sk_X509_pop_free(chain,
  * X509_free)).  Else -1 and why says which check failed. */
