@@ -72,14 +72,25 @@ static int dkim_domain_ok(const struct ca_profile *p, const char *domain)
 }
 
 /* plain_id_first - the field body starts with id as the documented rule
- * matches it: blanks, id, then a blank, ';' or the end */
+ * matches it: blanks, id (with OpenDKIM's AuthservIDWithJobID, id/JOBID),
+ * then a blank, ';' or the end */
 
 static int plain_id_first(const char *field, const char *id)
 {
 	const char *p = field + strspn(field, " \t\r\n");
 	size_t  len = strlen(id);
+	size_t  job;
 
-	return strncasecmp(p, id, len) == 0 && (p[len] == 0 || strchr(" \t\r\n;", p[len]) != NULL);
+	if (strncasecmp(p, id, len) != 0)
+		return 0;
+	p += len;
+	if (*p == '/') {
+		job = strspn(p + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-");
+		if (job == 0)
+			return 0;
+		p += 1 + job;
+	}
+	return *p == 0 || strchr(" \t\r\n;", *p) != NULL;
 }
 
 /* mentions_id - id anywhere in the field, as a whole word */
@@ -99,10 +110,14 @@ static int mentions_id(const char *field, const char *id)
 	return 0;
 }
 
-/* The dkim results of our fields for the profile's domains. */
+/* The dkim results of our fields for the profile's domains: a field says
+ * pass when one of its results is a pass for such a domain (a CA that signs
+ * twice, one key not yet in DNS, gets a fail and a pass in one field of
+ * our verifier: its mail is signed); other when it has only other
+ * results for such a domain.  Fields that disagree are not believed. */
 struct dkim_tally {
-	int     pass;
-	int     other;
+	int     pass;			/* fields that say pass */
+	int     other;			/* fields that say something else */
 };
 
 static void tally_field(const struct ca_profile *p, const struct authres *ar,
@@ -111,6 +126,8 @@ static void tally_field(const struct ca_profile *p, const struct authres *ar,
 	const struct authres_result *res;
 	char    domain[TRUST_MAX_QUOTED + 1];
 	char    result[TRUST_MAX_QUOTED + 1];
+	int     pass = 0;
+	int     other = 0;
 	size_t  i;
 
 	for (i = 0; i < ar->count; i++) {
@@ -124,12 +141,19 @@ static void tally_field(const struct ca_profile *p, const struct authres *ar,
 				     result, *domain ? domain : "no domain", p->name);
 		} else if (strcmp(res->result, "pass") == 0) {
 			strlist_addf(reasons, "dkim=pass for %s by %s", domain, ar->authserv_id);
-			tally->pass++;
+			pass++;
 		} else {
 			strlist_addf(reasons, "dkim=%s for %s by %s", result, domain, ar->authserv_id);
-			tally->other++;
+			other++;
 		}
 	}
+	if (pass && other)
+		strlist_add(reasons, "one field of our verifier with a pass and another result for the "
+			    "CA: the signature that passes counts");
+	if (pass)
+		tally->pass++;
+	else if (other)
+		tally->other++;
 }
 
 /* trust_topmost - fetched mail: it never passed our Postfix, so only the
