@@ -11,8 +11,10 @@
  *	drops to it before the ledger is opened).  It binds the datagram
  *	socket [approve] wake_socket (in /run/mailcert/approver, its own
  *	directory), runs the due approvals (approve_worker.c) and waits for
- *	a datagram from the intake or the operator's command, at most
- *	[approve] poll_interval seconds.  SIGTERM and SIGINT end it after the
+ *	a datagram from the intake or the operator's command (with
+ *	PostgreSQL, a notification of an approval or an order change from any
+ *	host), at most [approve] poll_interval seconds; whatever wakes it, at
+ *	most one pass a second (wake_wait()).  SIGTERM and SIGINT end it after the
  *	approval at hand; the socket is removed.  Returns 0, or 1 when the
  *	socket cannot be set up.
  * LICENSE
@@ -40,7 +42,8 @@ int approver_watch(struct ledger *ledger, const struct config *cfg, const struct
 {
 	struct strbuf why = STRBUF_INIT;
 	struct sigaction sa;
-	struct pollfd pfd;
+	long long last_pass = 0;
+	int     other;
 	int     fd;
 
 	if ((fd = wake_listen(cfg->approve_wake_socket, &why)) < 0) {
@@ -58,10 +61,12 @@ int approver_watch(struct ledger *ledger, const struct config *cfg, const struct
 		approval_run_due(ledger, cfg, parser, time(NULL));
 		if (stop_requested)
 			break;
-		pfd.fd = fd;
-		pfd.events = POLLIN;
-		if (poll(&pfd, 1, cfg->approve_poll_interval * 1000) > 0)
-			wake_drain(fd);
+		/* PostgreSQL: an approval, or an order changed (a number set),
+		 * on any host */
+		other = ledger_listen(ledger, LEDGER_CHANNEL_APPROVE);
+		if (other >= 0)
+			other = ledger_listen(ledger, LEDGER_CHANNEL_ORDERS);
+		wake_wait(fd, other, cfg->approve_poll_interval * 1000, &last_pass);
 	}
 	msg_info("approver stopping");
 	close(fd);

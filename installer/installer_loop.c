@@ -24,7 +24,10 @@
  *	pass does what install_pending() does, and at most every [expiry]
  *	interval seconds the expiry watch (expiry.c).  Between passes it
  *	waits with poll() for a datagram from the intake, at most
- *	[installer] poll_interval seconds or until the next retry is due.
+ *	[installer] poll_interval seconds or until the next retry is due;
+ *	with PostgreSQL also for a notification of a new install request or
+ *	job from any host (LISTEN).  Whatever wakes it, a pass starts at most
+ *	once a second (wake_wait()): a flood of datagrams costs nothing.
  *	SIGTERM and SIGINT end it after the job at hand; the socket is
  *	removed.  Returns 0, or 1 when the socket cannot be set up.
  *
@@ -98,6 +101,7 @@ static int one_pass(struct ledger *ledger, const struct config *cfg, const char 
 	int     lock;
 	int     ran;
 
+	msg_debug("installer pass");
 	if ((lock = install_lock_take(cfg, 1, &why)) < 0) {
 		msg_error("%s", sb_str(&why));
 		sb_free(&why);
@@ -169,9 +173,9 @@ static void watch_expiry(struct ledger *ledger, const struct config *cfg, long l
 int install_watch(struct ledger *ledger, const struct config *cfg, const char *self)
 {
 	struct strbuf why = STRBUF_INIT;
-	struct pollfd pfd;
 	long long next_due = 0;
 	long long next_expiry = 0;
+	long long last_pass = 0;
 	int     failed;
 	int     fd;
 
@@ -190,10 +194,8 @@ int install_watch(struct ledger *ledger, const struct config *cfg, const char *s
 		if (stop_requested)
 			break;
 		watch_expiry(ledger, cfg, &next_expiry);
-		pfd.fd = fd;
-		pfd.events = POLLIN;
-		if (poll(&pfd, 1, wait_ms(cfg, next_due, next_expiry)) > 0)
-			wake_drain(fd);
+		wake_wait(fd, ledger_listen(ledger, LEDGER_CHANNEL_INSTALL), wait_ms(cfg, next_due, next_expiry),
+			  &last_pass);
 	}
 	msg_info("installer stopping");
 	close(fd);

@@ -7,6 +7,8 @@
  *	int wake_send(const char *path, struct strbuf *why)
  *	int wake_listen(const char *path, struct strbuf *why)
  *	void wake_drain(int fd)
+ *	int wake_wait(int fd, int other_fd, int timeout_ms,
+ *		      long long *last_pass_ms)
  * DESCRIPTION
  *	The intake wakes the installer after recording an install request
  *	and the approver after recording an approval; the operator command
@@ -19,11 +21,21 @@
  *
  *	wake_listen() binds the socket in a directory that must already
  *	exist (systemd's RuntimeDirectory, owned by the daemon's user).
+ *
+ *	wake_wait() is a daemon's wait between passes: for a datagram on fd,
+ *	for other_fd to be readable (a PostgreSQL session's notifications;
+ *	-1: none) or for timeout_ms.  The sockets are 0666, so anybody on the
+ *	host may send: whatever arrives, a pass starts at most once per
+ *	WAKE_MIN_INTERVAL_MS after the one before (*last_pass_ms, set here
+ *	when it returns), the datagrams of the wait drained.  1 when woken,
+ *	0 when the time ran out.
  * LICENSE
  *	See the README of mailcert.
  */
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -101,4 +113,37 @@ void wake_drain(int fd)
 
 	while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) >= 0)
 		;
+}
+
+static long long monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int wake_wait(int fd, int other_fd, int timeout_ms, long long *last_pass_ms)
+{
+	struct pollfd pfd[2];
+	nfds_t  n = 0;
+	long long rest;
+	int     woken;
+
+	pfd[n].fd = fd;
+	pfd[n++].events = POLLIN;
+	if (other_fd >= 0) {
+		pfd[n].fd = other_fd;
+		pfd[n++].events = POLLIN;
+	}
+	woken = poll(pfd, n, timeout_ms) > 0;
+	if (woken) {
+		wake_drain(fd);
+		rest = *last_pass_ms + WAKE_MIN_INTERVAL_MS - monotonic_ms();
+		if (rest > 0)
+			poll(NULL, 0, (int) rest);
+		wake_drain(fd);
+	}
+	*last_pass_ms = monotonic_ms();
+	return woken;
 }

@@ -23,4 +23,11 @@ int wake_listen(const char *path, struct strbuf *why);
 /* Read and drop every waiting datagram. */
 void wake_drain(int fd);
 
+#define WAKE_MIN_INTERVAL_MS	1000	/* between passes, whatever wakes */
+
+/* Wait for a datagram on fd or for other_fd (-1: none) to be readable, at
+ * most timeout_ms; a pass then starts no sooner than WAKE_MIN_INTERVAL_MS
+ * after the last (*last_pass_ms, updated).  1 woken, 0 timed out. */
+int wake_wait(int fd, int other_fd, int timeout_ms, long long *last_pass_ms);
+
 #endif

@@ -122,6 +122,8 @@ int db_pgsql_listen(struct db *db, const char *channel);
 long long db_pgsql_notifications(struct db *db);
 /* Wait at most timeout_ms for a notification: 1, 0 (none) or -1. */
 int db_pgsql_wait(struct db *db, int timeout_ms);
+/* The session's socket (to poll for notifications), -1 when none. */
+int db_pgsql_socket(const struct db *db);
 /* Is the server away (an outage that was logged and has not ended)? */
 int db_pgsql_down(const struct db *db);
 

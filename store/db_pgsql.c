@@ -691,6 +691,11 @@ int db_pgsql_wait(struct db *db, int timeout_ms)
 	return pg->notifications != before;
 }
 
+int db_pgsql_socket(const struct db *db)
+{
+	return PG(db)->conn ? PQsocket(PG(db)->conn) : -1;
+}
+
 int db_pgsql_down(const struct db *db)
 {
 	return db->backend == DB_PGSQL && PG(db)->down;

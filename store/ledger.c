@@ -115,6 +115,14 @@ int ledger_down(const struct ledger *ledger)
 	return db_pgsql_down(ledger->db);
 }
 
+int ledger_listen(struct ledger *ledger, const char *channel)
+{
+	if (ledger->db->backend != DB_PGSQL || db_pgsql_listen(ledger->db, channel) < 0
+	    || db_pgsql_notifications(ledger->db) < 0)
+		return -1;
+	return db_pgsql_socket(ledger->db);
+}
+
 const char *ledger_backend_name(const struct ledger *ledger)
 {
 	return ledger->db->backend == DB_PGSQL ? "postgresql" : "sqlite";

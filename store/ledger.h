@@ -235,6 +235,14 @@ int ledger_busy(const struct ledger *ledger);
 int ledger_down(const struct ledger *ledger);
 /* "sqlite" or "postgresql" */
 const char *ledger_backend_name(const struct ledger *ledger);
+/* PostgreSQL: what wakes the daemons of every host (LISTEN channels) */
+#define LEDGER_CHANNEL_INSTALL	"mailcert_install"	/* a request, a job */
+#define LEDGER_CHANNEL_APPROVE	"mailcert_approve"	/* an approval */
+#define LEDGER_CHANNEL_ORDERS	"mailcert_orders"	/* the open orders changed */
+/* Listen on channel (and again after a reconnect), drop what arrived, and
+ * give the session's socket to wait on; -1 with SQLite or when the server
+ * is away. */
+int ledger_listen(struct ledger *ledger, const char *channel);
 enum ledger_role ledger_role(const struct ledger *ledger);
 /* Put why into the ledger's error (a refusal, not a database error); -1. */
 int ledger_refuse(struct ledger *ledger, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -67,7 +67,7 @@ long long ledger_now(void);
 /* PostgreSQL: the channel a change to the open orders (book.orders, the
  * intake's order_progress) is notified on; the advisory lock key that
  * serialises migrations; how long one statement may take. */
-#define LEDGER_PG_ORDERS_CHANNEL	"mailcert_orders"
+#define LEDGER_PG_ORDERS_CHANNEL	LEDGER_CHANNEL_ORDERS
 #define LEDGER_PG_MIGRATION_LOCK	"7264101"
 #define LEDGER_PG_STATEMENT_TIMEOUT_MS	30000
 

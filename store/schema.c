@@ -323,10 +323,21 @@ static const struct migration pgsql_intake[] = {
 	"CREATE TRIGGER order_progress_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE"
 	"  ON intake.order_progress FOR EACH STATEMENT EXECUTE FUNCTION intake.notify_orders();"},
 
-	/* 3 -> 4: as SQLite's */
+	/* 3 -> 4: as SQLite's; and a new install request or approval wakes
+	 * the installers and approvers of every host (LISTEN) */
 	{3, 4,
 	"ALTER TABLE intake.install_requests ADD COLUMN taken integer NOT NULL DEFAULT 0;"
-	"CREATE INDEX install_requests_untaken ON intake.install_requests (id) WHERE taken = 0;"},
+	"CREATE INDEX install_requests_untaken ON intake.install_requests (id) WHERE taken = 0;"
+	"CREATE FUNCTION intake.notify_install() RETURNS trigger LANGUAGE plpgsql"
+	"  SET search_path = pg_catalog AS $$ BEGIN"
+	"  PERFORM pg_notify('" LEDGER_CHANNEL_INSTALL "', ''); RETURN NULL; END $$;"
+	"CREATE TRIGGER install_requests_added AFTER INSERT ON intake.install_requests"
+	"  FOR EACH STATEMENT EXECUTE FUNCTION intake.notify_install();"
+	"CREATE FUNCTION intake.notify_approve() RETURNS trigger LANGUAGE plpgsql"
+	"  SET search_path = pg_catalog AS $$ BEGIN"
+	"  PERFORM pg_notify('" LEDGER_CHANNEL_APPROVE "', ''); RETURN NULL; END $$;"
+	"CREATE TRIGGER approvals_added AFTER INSERT ON intake.approvals"
+	"  FOR EACH STATEMENT EXECUTE FUNCTION intake.notify_approve();"},
 };
 
 static const struct migration pgsql_book[] = {
@@ -379,8 +390,13 @@ static const struct migration pgsql_book[] = {
 	"CREATE TRIGGER orders_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE"
 	"  ON book.orders FOR EACH STATEMENT EXECUTE FUNCTION book.notify_orders();"},
 
-	/* 1 -> 2: as SQLite's */
-	{1, 2, BOOK_V2},
+	/* 1 -> 2: as SQLite's; a new install job wakes the installers */
+	{1, 2, BOOK_V2
+	"CREATE FUNCTION book.notify_install() RETURNS trigger LANGUAGE plpgsql"
+	"  SET search_path = pg_catalog AS $$ BEGIN"
+	"  PERFORM pg_notify('" LEDGER_CHANNEL_INSTALL "', ''); RETURN NULL; END $$;"
+	"CREATE TRIGGER installs_added AFTER INSERT ON book.installs"
+	"  FOR EACH STATEMENT EXECUTE FUNCTION book.notify_install();"},
 };
 
 #define COUNT(a) ((int) (sizeof(a) / sizeof((a)[0])))

@@ -32,7 +32,7 @@ mc() { "$MAILCERT" -c "$T/mailcert.conf" "$@"; }
 job_state() { mc show "$1" --json | python3 -c 'import json,sys; j=json.load(sys.stdin)["install_job"]; print(j and j["state"])'; }
 wake() { python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.sendto(b"wake", sys.argv[1])' "$1"; }
 
-"$MAILCERT" -c "$T/mailcert.conf" install --watch 2>"$T/watch.log" &
+"$MAILCERT" -v -c "$T/mailcert.conf" install --watch 2>"$T/watch.log" &
 pid=$!
 at_exit "kill $pid 2>/dev/null"
 wait_for 5 test -S "$T/run/installer/wake.sock"
@@ -53,6 +53,28 @@ check_eq "the wake-up from the intake installs the job" "$(job_state "$id")" "do
 echo "# installed $took ms after the certificate was recorded (poll_interval is 300 s)"
 check "the files are written" test -s "$T/tls/fullchain.pem"
 check_contains "the installer says where it logs" "$(cat "$T/watch.log")" "logging to standard error"
+
+# A local user's flood of datagrams (the socket is 0666): at most one pass
+# a second, whatever arrives.
+before=$(grep -c 'installer pass' "$T/watch.log")
+python3 - "$T/run/installer/wake.sock" <<'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.setblocking(False)
+end = time.time() + 3
+sent = 0
+while time.time() < end:
+    try:
+        s.sendto(b"wake", sys.argv[1])
+        sent += 1
+    except BlockingIOError:
+        time.sleep(0.0005)
+print("# %d datagrams in 3 s" % sent)
+PY
+passes=$(( $(grep -c 'installer pass' "$T/watch.log") - before ))
+echo "# $passes passes during the flood"
+check "a flood of wake-ups makes at most one pass a second" test "$passes" -le 4
+check "and some (the wake-ups are not ignored)" test "$passes" -ge 2
 
 kill -TERM "$pid"
 i=0
