@@ -92,6 +92,61 @@ check_contains "a strict Content-Security-Policy" "$headers" "Content-Security-P
 check_contains "nosniff" "$headers" "X-Content-Type-Options: nosniff"
 check_contains "no referrer" "$headers" "Referrer-Policy: no-referrer"
 
+# Slow clients ----------------------------------------------------------------------
+# 64 connections that trickle their request head (16 from each of four
+# loopback addresses): everybody else is still served at once, and each
+# slow one is closed once its head is WEB_HEAD_DEADLINE (10 s) late.
+python3 - "$web_port" >"$T/slow.out" 2>&1 <<'PY' &
+import socket, sys, time
+port = int(sys.argv[1])
+conns = []
+for a in range(2, 6):
+    for _ in range(16):
+        s = socket.socket()
+        s.bind(("127.0.0.%d" % a, 0))
+        try:
+            s.connect(("127.0.0.1", port))
+            s.sendall(b"G")
+            s.setblocking(False)
+            conns.append([s, time.time(), None])
+        except OSError:
+            s.close()
+print("opened", len(conns), flush=True)
+end = time.time() + 30
+while time.time() < end and any(c[2] is None for c in conns):
+    for c in conns:
+        if c[2] is not None:
+            continue
+        try:
+            if c[0].recv(1024) == b"":
+                c[2] = time.time() - c[1]
+                continue
+        except BlockingIOError:
+            pass
+        except OSError:
+            c[2] = time.time() - c[1]
+            continue
+        try:
+            c[0].send(b"E")       # a byte of head now and then, never the end
+        except OSError:
+            c[2] = time.time() - c[1]
+    time.sleep(2)
+open_ones = sum(c[2] is None for c in conns)
+longest = max([c[2] for c in conns if c[2] is not None] or [0])
+print("still open", open_ones, "longest %.0f" % longest, flush=True)
+PY
+slow_pid=$!
+wait_for 10 grep -q '^opened' "$T/slow.out"
+start=$(date +%s%N)
+check_eq "while slow clients trickle, a request is served" \
+	"$(curl -s -m 5 -o /dev/null -w '%{http_code}' "$URL/orders")" "200"
+echo "# served in $(( ($(date +%s%N) - start) / 1000000 )) ms; $(head -1 "$T/slow.out")"
+wait "$slow_pid"
+check_contains "every slow connection is closed by the server" "$(cat "$T/slow.out")" "still open 0"
+longest=$(sed -n 's/.*longest \([0-9]*\).*/\1/p' "$T/slow.out")
+check "none is held much past the head's deadline" test "${longest:-99}" -le 14
+check_contains "and the view says so in its log" "$(cat "$T/serve.log")" "sent no request head within 10 s"
+
 # Escaping ----------------------------------------------------------------------------
 get "$URL/messages" >/dev/null
 messages=$(cat "$T/body")

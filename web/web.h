@@ -7,18 +7,24 @@
  * web_pages.c	the HTML pages: orders, one order's timeline, approvals,
  *		install failures, messages
  * web_data.c	/metrics (Prometheus text) and /api/ (JSON), streamed
+ * web_guard.c	a deadline for every request head
  */
 #ifndef MAILCERT_WEB_H
 #define MAILCERT_WEB_H
+
+#include <time.h>
+
+#include <microhttpd.h>
 
 #include "config.h"
 #include "ledger.h"
 #include "parser.h"
 #include "strbuf.h"
 
-#define WEB_MAX_CONNECTIONS	64	/* at once */
-#define WEB_MAX_PER_IP		16
+#define WEB_MAX_CONNECTIONS	256	/* at once */
+#define WEB_MAX_PER_IP		8	/* from one address: a few never hold all */
 #define WEB_TIMEOUT		30	/* seconds a connection may idle */
+#define WEB_HEAD_DEADLINE	10	/* seconds a request head may take in all */
 #define WEB_PAGE_LIMIT		100	/* rows of a page unless ?limit= says */
 #define WEB_LIMIT_MAX		5000	/* rows a page shows at most */
 #define WEB_BATCH		200	/* rows per piece of a streamed body */
@@ -56,6 +62,20 @@ int web_serve(int fd, const struct config *cfg, struct ledger *ledger, struct st
 const char *web_arg(const struct web_request *req, const char *name);
 long long web_arg_int(const struct web_request *req, const char *name, long long dflt,
 		      long long max);
+
+/* web_guard.c */
+struct web_guard;
+struct web_guard *web_guard_new(void);
+void web_guard_free(struct web_guard *guard);
+/* libmicrohttpd's connection notification and request completion */
+void web_guard_notify(void *guard, struct MHD_Connection *conn, void **socket_context,
+		      enum MHD_ConnectionNotificationCode code);
+void web_guard_completed(void *guard, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode code);
+/* The head of the connection's request is in. */
+void web_guard_head_done(struct web_guard *guard, struct MHD_Connection *conn);
+/* Shut down the connections whose head is late; how many. */
+int web_guard_expire(struct web_guard *guard, time_t now);
 
 /* web_auth.c */
 struct web_users;

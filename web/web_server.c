@@ -26,6 +26,11 @@
  *	X-Content-Type-Options nosniff, Referrer-Policy no-referrer and
  *	Cache-Control no-store.  Large bodies (the JSON of every order,
  *	/metrics) are streamed a piece at a time through fill().
+ *
+ *	Slow clients: a request head must be in within WEB_HEAD_DEADLINE
+ *	seconds (web_guard.c), and one address holds at most WEB_MAX_PER_IP
+ *	of the WEB_MAX_CONNECTIONS connections, so that a few addresses
+ *	that trickle headers never keep the view from everybody else.
  * LICENSE
  *	See the README of mailcert.
  */
@@ -60,6 +65,7 @@ struct web_server {
 	struct ledger *ledger;
 	struct web_users *users;	/* NULL: no password file */
 	struct parser *parser;		/* the CA profiles */
+	struct web_guard *guard;	/* the request heads' deadline */
 };
 
 /* Listening ------------------------------------------------------------------ */
@@ -364,6 +370,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	(void) upload;
 	if (*con_cls == NULL) {		/* the headers are in; wait for the rest */
 		*con_cls = srv;
+		web_guard_head_done(srv->guard, conn);
 		return MHD_YES;
 	}
 	if (*upload_size != 0) {
@@ -406,9 +413,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 
 int web_serve(int fd, const struct config *cfg, struct ledger *ledger, struct strbuf *why)
 {
-	struct web_server srv = {cfg, ledger, NULL, NULL};
+	struct web_server srv = {cfg, ledger, NULL, NULL, NULL};
 	struct MHD_Daemon *d;
+	struct timespec second = {1, 0};
 	sigset_t set;
+	time_t  told = 0;
+	int     shut = 0;
 	int     sig;
 
 	if ((srv.parser = parser_new(cfg, why)) == NULL)
@@ -421,25 +431,38 @@ int web_serve(int fd, const struct config *cfg, struct ledger *ledger, struct st
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	srv.guard = web_guard_new();
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG,
 			     0, NULL, NULL, handle, &srv,
 			     MHD_OPTION_LISTEN_SOCKET, fd,
 			     MHD_OPTION_CONNECTION_LIMIT, (unsigned) WEB_MAX_CONNECTIONS,
 			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned) WEB_MAX_PER_IP,
 			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) WEB_TIMEOUT,
+			     MHD_OPTION_NOTIFY_CONNECTION, web_guard_notify, srv.guard,
+			     MHD_OPTION_NOTIFY_COMPLETED, web_guard_completed, srv.guard,
 			     MHD_OPTION_END);
 	if (d == NULL) {
 		sb_appends(why, "libmicrohttpd would not start");
+		web_guard_free(srv.guard);
 		web_users_free(srv.users);
 		parser_free(srv.parser);
 		return -1;
 	}
 	msg_info("serving the ledger on %s%s", cfg->web_listen,
 		 srv.users ? " (HTTP Basic, [web] password_file)" : " (loopback, no password)");
-	while (sigwait(&set, &sig) != 0 || (sig != SIGTERM && sig != SIGINT))
-		continue;
+	/* every second: the request heads past their deadline */
+	while ((sig = sigtimedwait(&set, NULL, &second)) != SIGTERM && sig != SIGINT) {
+		shut += web_guard_expire(srv.guard, time(NULL));
+		if (shut && time(NULL) - told >= 60) {
+			msg_warn("closed %d connection%s that sent no request head within %d s",
+				 shut, shut == 1 ? "" : "s", WEB_HEAD_DEADLINE);
+			told = time(NULL);
+			shut = 0;
+		}
+	}
 	msg_info("stopping on signal %d", sig);
 	MHD_stop_daemon(d);
+	web_guard_free(srv.guard);
 	web_users_free(srv.users);
 	parser_free(srv.parser);
 	return 0;
