@@ -160,6 +160,7 @@ bench: $(PROGS)
 	$(MAKE) -C bench
 	bench/run-bench
 	bench/run-stress
+	STRESS_SIZE=10485760 STRESS_MESSAGES=8 STRESS_FLOOD=no bench/run-stress
 	bench/run-scale
 	BENCH_LEDGER=postgresql BENCH_MAIL="unwatched approval cert" BENCH_E2E=no bench/run-bench
 	BENCH_LEDGER=postgresql SCALE_SIZES="1000 1000000" bench/run-scale

@@ -24,28 +24,38 @@
 #include "mymalloc.h"
 #include "parser.h"
 
-/* read_message - the whole file, bounded by the parser's size limit */
+/* read_message - the whole file, bounded by the parser's size limit:
+ * past it nothing more is kept, but *total counts the rest */
 
-static int read_message(const char *path, size_t limit, struct strbuf *data)
+static int read_message(const char *path, size_t limit, struct strbuf *data, size_t *total)
 {
 	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
 	char buf[65536];
 	size_t n;
 
+	*total = 0;
 	if (fp == NULL)
 		return cli_error("%s: cannot open: %s", path, strerror(errno));
 	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0) {
-		sb_append(data, buf, n);
-		if (data->len > limit) {
-			if (fp != stdin)
-				fclose(fp);
-			return cli_error("%s: larger than %zu bytes ([milter] max_message_size)", path, limit);
-		}
+		*total += n;
+		if (*total <= limit)
+			sb_append(data, buf, n);
 	}
 	n = ferror(fp);
 	if (fp != stdin)
 		fclose(fp);
 	return n ? cli_error("%s: read error", path) : 0;
+}
+
+/* not_parsed - the verdict of a mail the milter would not parse: as it
+ * delivers it, "not parsed: over max_message_size" */
+
+static void not_parsed(struct verdict *v, size_t total, size_t limit)
+{
+	v->kind = VERDICT_NONE;
+	v->limit_hit = "max_message_size";
+	strlist_addf(&v->reasons, "not parsed: over max_message_size (%zu bytes, the limit is %zu); "
+		     "the milter delivers it unparsed", total, limit);
 }
 
 static void print_verdict(const struct verdict *v)
@@ -105,6 +115,7 @@ int cmd_parse(struct cli *cli, int argc, char **argv)
 	struct strbuf err = STRBUF_INIT;
 	struct parser *parser;
 	struct verdict verdict;
+	size_t  total;
 	int json = 0;
 	int ch;
 	int rc;
@@ -126,7 +137,7 @@ int cmd_parse(struct cli *cli, int argc, char **argv)
 	}
 	/* Read as who we are (the operator's file), parse a stranger's mail
 	 * as the milter's user, never as root. */
-	if (read_message(argv[optind], cli->cfg->max_message_size, &data) != 0) {
+	if (read_message(argv[optind], cli->cfg->max_message_size, &data, &total) != 0) {
 		parser_free(parser);
 		sb_free(&data);
 		return 1;
@@ -139,7 +150,10 @@ int cmd_parse(struct cli *cli, int argc, char **argv)
 		return 1;
 	}
 	verdict_init(&verdict);
-	parser_parse(parser, data.data ? data.data : "", data.len, &verdict);
+	if (total > cli->cfg->max_message_size)
+		not_parsed(&verdict, total, cli->cfg->max_message_size);
+	else
+		parser_parse(parser, data.data ? data.data : "", data.len, &verdict);
 	if (json)
 		rc = cli_print_json(verdict_to_json(&verdict));
 	else

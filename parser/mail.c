@@ -72,21 +72,25 @@ void mail_limit(struct mail *mail, const char *limit, const char *what)
 	strlist_addf(&mail->notes, "limit %s reached: %s", limit, what);
 }
 
-/* content_type_lines - lines that begin with "Content-Type", any case */
+/* count_part_lines - lines that begin with "Content-Type" (any case), and
+ * lines that begin with "--" (every MIME part starts after one: a part
+ * needs no Content-Type) */
 
-static size_t content_type_lines(const char *data, size_t len)
+static void count_part_lines(const char *data, size_t len, size_t *ctypes, size_t *dashes)
 {
 	static const char name[] = "content-type";
 	const size_t nlen = sizeof(name) - 1;
-	size_t  count = 0;
 	size_t  i;
 
-	for (i = 0; i + nlen <= len; i++) {
-		if ((i == 0 || data[i - 1] == '\n' || data[i - 1] == '\r')
-		    && strncasecmp(data + i, name, nlen) == 0)
-			count++;
+	*ctypes = *dashes = 0;
+	for (i = 0; i < len; i++) {
+		if (i != 0 && data[i - 1] != '\n' && data[i - 1] != '\r')
+			continue;
+		if (i + 2 <= len && data[i] == '-' && data[i + 1] == '-')
+			(*dashes)++;
+		else if (i + nlen <= len && strncasecmp(data + i, name, nlen) == 0)
+			(*ctypes)++;
 	}
-	return count;
 }
 
 static GMimeMessage *gmime_parse(GMimeStream *stream)
@@ -118,13 +122,29 @@ static int read_stream(GMimeStream *stream, const struct parse_limits *limits,
 	return 0;
 }
 
+/* too_many_parts - before GMime builds a tree of every part: more
+ * Content-Type lines than max_parts, or more lines that could delimit a
+ * part than MAIL_DELIMITERS_PER_PART times that (a PEM block has two),
+ * and the mail is not parsed at all: its cost stays linear in its size
+ * whatever the limit on the size is */
+
 static int too_many_parts(const char *data, size_t len, const struct parse_limits *limits,
 			  struct mail *mail)
 {
-	if (content_type_lines(data, len) <= limits->max_parts)
-		return 0;
-	mail_limit(mail, "max_parts", "more Content-Type lines than max_parts; not parsed");
-	return 1;
+	size_t  ctypes;
+	size_t  dashes;
+
+	count_part_lines(data, len, &ctypes, &dashes);
+	if (ctypes > limits->max_parts) {
+		mail_limit(mail, "max_parts", "more Content-Type lines than max_parts; not parsed");
+		return 1;
+	}
+	if (dashes > limits->max_parts * MAIL_DELIMITERS_PER_PART) {
+		mail_limit(mail, "max_parts", "more lines that could start a MIME part (\"--\") than "
+			   "max_parts allows; not parsed");
+		return 1;
+	}
+	return 0;
 }
 
 int mail_read(const char *data, size_t len, const struct parse_limits *limits,

@@ -26,6 +26,7 @@ struct parse_limits {
 #define LIMIT_MESSAGE_SIZE	(10 * 1024 * 1024)
 #define LIMIT_MIME_DEPTH	16
 #define LIMIT_PARTS		256
+#define MAIL_DELIMITERS_PER_PART 4	/* lines starting "--" per part allowed */
 #define LIMIT_HEADER_LENGTH	(64 * 1024)
 #define LIMIT_HEADERS		1000
 #define LIMIT_LINE_LENGTH	(64 * 1024)

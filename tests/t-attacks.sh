@@ -210,6 +210,10 @@ check_eq "parse: the link of the text and the HTML's with lang=en are one" \
 	"$(pj genuine-lang 'j["ambiguous"]')" "False"
 check_eq "parse: a forged mail is not believed" "$(pj dedup-forged 'j["authenticated"]')" "False"
 check_eq "parse: a too-long code is not cut" "$(pj code-too-long 'j["approval"]["code"]')" "None"
+python3 -c 'import sys; sys.stdout.write("Subject: big\r\n\r\n" + "x" * (1100 * 1024))' >"$T/mails/big.eml"
+check_eq "parse: a mail over max_message_size gets its verdict, as JSON" \
+	"$(pj big 'j["kind"] + " " + j["limit_hit"]')" "none max_message_size"
+check_contains "parse: which says it is not parsed" "$(mc parse "$T/mails/big.eml")" "not parsed: over max_message_size"
 
 # Certificates only move forward ------------------------------------------
 # leaf NAME DAYS [DIGEST]: a certificate for order 1's key and names,
