@@ -95,6 +95,7 @@ int cmd_install(struct cli *cli, int argc, char **argv);
 int cmd_install_requests(struct cli *cli, int argc, char **argv);
 int cmd_expiring(struct cli *cli, int argc, char **argv);
 int cmd_orders(struct cli *cli, int argc, char **argv);
+int cmd_installers(struct cli *cli, int argc, char **argv);
 int cmd_show(struct cli *cli, int argc, char **argv);
 int cmd_ledger_init(struct cli *cli, int argc, char **argv);
 int cmd_ledger_copy(struct cli *cli, int argc, char **argv);

@@ -24,7 +24,10 @@
  *	missing "mailcert ledger init" are each named.
  *
  *	Then, when the order book can be read, which open orders use which
- *	target (two on one target would overwrite each other).
+ *	target (two on one target would overwrite each other), and as
+ *	warnings (the site's state, not the file's: the exit code stays) the
+ *	targets of orders that no live installer serves and those that live
+ *	installers of two hosts both serve.
  *
  *	With --file-only, only the file and the CA profiles are checked, not
  *	the machine (for a file written for another host).
@@ -43,9 +46,11 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "ledger_json.h"
 #include "parser.h"
 
 #define RUN_MAILCERT	"/run/mailcert"	/* the units' runtime directories are in it */
@@ -285,6 +290,28 @@ static void check_socket_dirs(struct check *c)
 			"unit makes it: RuntimeDirectory=mailcert/approver)%s%s", dir, "", "");
 }
 
+/* report_installers - targets of orders that no live installer serves, or
+ * that installers of two hosts serve: warnings, since they are the state
+ * of the site rather than of this file */
+
+static void report_installers(struct ledger *book)
+{
+	json_t *report = installers_report_json(book, (long long) time(NULL));
+	json_t *v;
+	size_t  i;
+
+	if (report == NULL)
+		return;
+	json_array_foreach(json_object_get(report, "unserved_targets"), i, v)
+		cli_printf("mailcert: warning: target %s: no live installer serves it; %lld order(s) "
+			   "wait (mailcert installers)\n", json_string_value(json_object_get(v, "target")),
+			   (long long) json_integer_value(json_object_get(v, "orders")));
+	json_array_foreach(json_object_get(report, "shared_targets"), i, v)
+		cli_printf("mailcert: warning: target %s: live installers of two hosts serve it; only "
+			   "the host with an order's key installs it\n", json_string_value(v));
+	json_decref(report);
+}
+
 /* report_targets - which open orders use which target (when the book reads) */
 
 static void report_targets(struct cli *cli, struct check *c)
@@ -314,6 +341,7 @@ static void report_targets(struct cli *cli, struct check *c)
 				"first's files%s", t->name, count == 2 ? "two" : "several", "");
 		orders_free(orders, count);
 	}
+	report_installers(book);
 	ledger_close(book);
 }
 

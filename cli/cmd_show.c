@@ -111,6 +111,8 @@ static void expiry_text(long long expires_at, char *buf, size_t len)
 struct printing {
 	int     json;
 	int     first;
+	struct served_targets served;	/* the live installers' targets */
+	long long waiting;		/* orders listed that no installer serves */
 };
 
 static void json_element(struct printing *p, json_t *value)
@@ -137,20 +139,28 @@ static int print_order(void *ctx, const struct order *o)
 	char    expires[48];
 	char    when[32];
 
+	char    state[32];
+	int     waits = order_waits_for_installer(&p->served, o);
+	json_t *j;
+
 	if (p->json) {
-		json_element(p, order_to_json(o));
+		j = order_to_json(o);
+		order_json_waits(j, &p->served, o);
+		json_element(p, j);
 		return 0;
 	}
+	p->waiting += waits;
 	expiry_text(o->expires_at, expires, sizeof(expires));
+	snprintf(state, sizeof(state), "%s%s", order_state_name(o->state), waits ? " *" : "");
 	cli_printf("%-6lld %-32s %-10s %-18s %-20s %s\n", o->id, o->domain, o->ca,
-		   order_state_name(o->state), expires, cli_time(o->updated_at, when, sizeof(when)));
+		   state, expires, cli_time(o->updated_at, when, sizeof(when)));
 	return 0;
 }
 
 int cmd_orders(struct cli *cli, int argc, char **argv)
 {
 	struct show_options opts;
-	struct printing p = {0, 1};
+	struct printing p;
 	int     rc;
 
 	if (parse_options(cli, argc, argv, "jnsde", &opts, &rc) < 0)
@@ -159,15 +169,22 @@ int cmd_orders(struct cli *cli, int argc, char **argv)
 		return cli_usage_error(cli, "unexpected argument \"%s\"", argv[optind]);
 	if (cli_open_ledger(cli) < 0)
 		return 1;
+	memset(&p, 0, sizeof(p));
+	p.first = 1;
 	p.json = opts.json;
+	if (served_targets_load(cli->ledger, (long long) time(NULL), &p.served) < 0)
+		return cli_error("cannot list the installers: %s", ledger_error(cli->ledger));
 	if (!p.json)
 		printf("%-6s %-32s %-10s %-18s %-20s %s\n", "ID", "DOMAIN", "CA", "STATE",
 		       "EXPIRES (LEFT)", "CHANGED");
 	rc = ledger_each_order(cli->ledger, &opts.filter, print_order, &p);
+	served_targets_free(&p.served);
 	if (p.json)
 		json_end(&p);
 	if (rc < 0)
 		return cli_error("cannot list orders: %s", ledger_error(cli->ledger));
+	if (p.waiting)
+		printf("* no live installer serves the order's target (see mailcert installers)\n");
 	return 0;
 }
 
@@ -214,7 +231,8 @@ static void print_details(struct ledger *ledger, const struct order_details *d)
 		   o->ca_order ? o->ca_order : "");
 	cli_printf("  approver:     %s\n", o->approver ? o->approver : "(the constructed addresses)");
 	cli_printf("  key:          sha256 %s (%s)\n", o->key_sha256, o->key_origin ? o->key_origin : "-");
-	cli_printf("  target:       %s\n", o->target);
+	cli_printf("  target:       %s%s\n", o->target,
+		   d->waits_for_installer ? " (no live installer serves it: see mailcert installers)" : "");
 	cli_printf("  contact:      %s\n", o->contact ? o->contact : "-");
 	if (o->predecessor)
 		printf("  renews:       order %lld\n", o->predecessor);
@@ -297,7 +315,7 @@ static int print_event(void *ctx, const struct event *e)
 int cmd_ledger(struct cli *cli, int argc, char **argv)
 {
 	struct show_options opts;
-	struct printing p = {0, 1};
+	struct printing p = {0, 1, {STRLIST_INIT}, 0};
 	int     rc;
 
 	if (parse_options(cli, argc, argv, "jon", &opts, &rc) < 0)

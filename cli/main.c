@@ -81,6 +81,8 @@ static const struct cli_command cli_commands[] = {
 	"the approver daemon (as [approve] user): act on recorded approvals"},
 	{"install", NULL, cmd_install, CLI_BOOK, "install --pending | --watch",
 	"install issued certificates once, or as the installer daemon (root)"},
+	{"installers", NULL, cmd_installers, CLI_READER, "installers [--json]",
+	"the installers of every host, live or not, and the targets no live one serves"},
 	{"install-requests", NULL, cmd_install_requests, CLI_INTAKE,
 		"install-requests [--max N]",
 	"the intake's install requests as JSON lines (the installer's helper)"},

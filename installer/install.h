@@ -45,6 +45,7 @@
 #define INSTALL_REQUESTS_BATCH	200	/* install requests taken per pass */
 #define INSTALL_REQUEST_MAX	(256 * 1024)	/* bytes of one request's line */
 #define INSTALL_KEY_MAX		(64 * 1024)	/* bytes of a key file */
+#define INSTALLER_NAME_MAX	(256 + 4096 + 2)	/* HOST:CONFIGURATION */
 
 /* Outcome of one attempt. */
 #define INSTALL_DONE		0	/* installed (or already in place) */
@@ -204,9 +205,14 @@ int expiry_remind(struct ledger *ledger, const struct config *cfg, time_t now, i
 int csr_make_pem(EVP_PKEY *pkey, const char *domain, const struct strlist *alt_names,
 		 struct strbuf *pem, struct strbuf *why);
 
-/* The name an installer gives itself in a lease: host and pid; and the
- * prefix that all installers of this host share. */
-const char *installer_name(void);
-const char *install_mine_prefix(void);
+/* Who this installer is (install_job.c): its host; its name in the book,
+ * HOST:CONFIGURATION (its heartbeat); the name it gives a lease,
+ * HOST:CONFIGURATION:PID; and the prefix of the leases of every run of it,
+ * HOST:CONFIGURATION: (one that holds the lock of its state_dir knows such
+ * a lease was left by a run that died). */
+const char *installer_host(void);
+const char *installer_name(const struct config *cfg);
+const char *installer_claimant(const struct config *cfg);
+const char *installer_mine_prefix(const struct config *cfg);
 
 #endif

@@ -37,6 +37,7 @@
  *	See the README of mailcert.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -53,18 +54,39 @@ struct job_ctx {
 	struct strbuf why;
 };
 
-const char *installer_name(void)
+const char *installer_host(void)
 {
-	static char name[300];
-	char    host[256];
+	static char host[256];
 
-	if (name[0] == 0) {
-		memset(host, 0, sizeof(host));
-		if (gethostname(host, sizeof(host) - 1) < 0)
-			snprintf(host, sizeof(host), "localhost");
-		snprintf(name, sizeof(name), "%s:%ld", host, (long) getpid());
-	}
+	if (host[0] == 0 && gethostname(host, sizeof(host) - 1) < 0)
+		snprintf(host, sizeof(host), "localhost");
+	return host;
+}
+
+const char *installer_name(const struct config *cfg)
+{
+	static char name[INSTALLER_NAME_MAX];
+	char   *path = realpath(cfg->path, NULL);	/* two "-c mailcert.conf" are two */
+
+	snprintf(name, sizeof(name), "%s:%s", installer_host(), path ? path : cfg->path);
+	free(path);
 	return name;
+}
+
+const char *installer_claimant(const struct config *cfg)
+{
+	static char claimant[INSTALLER_NAME_MAX + 32];
+
+	snprintf(claimant, sizeof(claimant), "%s:%ld", installer_name(cfg), (long) getpid());
+	return claimant;
+}
+
+const char *installer_mine_prefix(const struct config *cfg)
+{
+	static char prefix[INSTALLER_NAME_MAX + 1];
+
+	snprintf(prefix, sizeof(prefix), "%s:", installer_name(cfg));
+	return prefix;
 }
 
 static void note_event(struct job_ctx *jc, const char *kind, const char *detail)
@@ -230,26 +252,14 @@ static int attempt(struct job_ctx *jc)
 		sb_appendf(&jc->why, "no [target %s] in %s", jc->order.target, jc->run.cfg->path);
 		return INSTALL_RETRY;
 	}
-	sb_appendf(&detail, "installing certificate %s into target %s", jc->job.cert_sha256,
-		   jc->run.target->name);
+	sb_appendf(&detail, "installing certificate %s into target %s (installer %s)", jc->job.cert_sha256,
+		   jc->run.target->name, installer_name(jc->run.cfg));
 	note_event(jc, "install_attempt", sb_str(&detail));
 	sb_free(&detail);
 	outcome = install_attempt(&jc->run, &jc->order, &jc->job, &jc->outcome, &jc->why);
 	if (outcome != INSTALL_DONE && jc->why.len == 0)
 		sb_appends(&jc->why, "failed for an unknown reason");
 	return outcome;
-}
-
-static const char *mine_prefix(void)
-{
-	static char prefix[300];
-	const char *colon;
-
-	if (prefix[0] == 0) {
-		colon = strrchr(installer_name(), ':');
-		snprintf(prefix, sizeof(prefix), "%.*s:", (int) (colon - installer_name()), installer_name());
-	}
-	return prefix;
 }
 
 int install_job_run(struct ledger *ledger, const struct config *cfg, long long job_id,
@@ -263,8 +273,8 @@ int install_job_run(struct ledger *ledger, const struct config *cfg, long long j
 	jc.run.ledger = ledger;
 	jc.run.cfg = cfg;
 	jc.run.now = now;
-	rc = book_install_claim(ledger, job_id, (long long) now, cfg->install_lease, installer_name(),
-				mine_prefix());
+	rc = book_install_claim(ledger, job_id, (long long) now, cfg->install_lease,
+				installer_claimant(cfg), installer_mine_prefix(cfg));
 	if (rc != 0)
 		return rc == LEDGER_NOT_FOUND ? INSTALL_NOT_CLAIMED : -1;
 	if ((rc = load_job(&jc, job_id)) != 0) {
@@ -285,9 +295,4 @@ out:
 	install_outcome_clear(&jc.outcome);
 	sb_free(&jc.why);
 	return rc;
-}
-
-const char *install_mine_prefix(void)
-{
-	return mine_prefix();
 }

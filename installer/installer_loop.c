@@ -55,6 +55,39 @@ static void request_stop(int sig)
 	stop_requested = 1;
 }
 
+/* beat - this installer's heartbeat: who it is, which targets it serves
+ * (the due jobs it takes are theirs) */
+
+static int beat(struct ledger *ledger, const struct config *cfg)
+{
+	static long long started_at;
+	struct installer_record r;
+	struct strlist targets = STRLIST_INIT;
+	struct strbuf words = STRBUF_INIT;
+	const struct target_config *t;
+	int     rc;
+
+	if (started_at == 0)
+		started_at = (long long) time(NULL);
+	for (t = cfg->targets; t; t = t->next) {
+		strlist_add(&targets, t->name);
+		sb_appendf(&words, "%s%s", words.len ? " " : "", t->name);
+	}
+	memset(&r, 0, sizeof(r));
+	r.name = (char *) installer_name(cfg);
+	r.host = (char *) installer_host();
+	r.version = (char *) MAILCERT_VERSION;
+	r.targets = (char *) sb_str(&words);
+	r.key_dir = cfg->key_dir;
+	r.poll_interval = cfg->poll_interval;
+	r.started_at = started_at;
+	r.last_pass = (long long) time(NULL);
+	rc = book_installer_beat(ledger, &r, &targets);
+	strlist_free(&targets);
+	sb_free(&words);
+	return rc;
+}
+
 int install_run_due(struct ledger *ledger, const struct config *cfg, time_t now,
 		    int *failed, long long *next_due)
 {
@@ -65,8 +98,9 @@ int install_run_due(struct ledger *ledger, const struct config *cfg, time_t now,
 	int     ran = 0;
 	int     rc;
 
-	if (book_installs_due(ledger, (long long) now, install_mine_prefix(), INSTALL_BATCH, &ids,
-			      &count) < 0) {
+	if (beat(ledger, cfg) < 0
+	    || book_installs_due(ledger, (long long) now, installer_mine_prefix(cfg), installer_name(cfg),
+				 INSTALL_BATCH, &ids, &count) < 0) {
 		if (!ledger_down(ledger))	/* an outage is logged once, by the ledger */
 			msg_error("listing due install jobs: %s", ledger_error(ledger));
 		return -1;
@@ -88,6 +122,9 @@ int install_run_due(struct ledger *ledger, const struct config *cfg, time_t now,
 			*next_due = next;
 	}
 	free(ids);
+	if (book_installs_next_due(ledger, installer_name(cfg), &next) == 0 && next > 0
+	    && (*next_due == 0 || next < *next_due))
+		*next_due = next;	/* a retry another host set, a lease that runs out */
 	return ran;
 }
 
@@ -198,6 +235,9 @@ int install_watch(struct ledger *ledger, const struct config *cfg, const char *s
 			  &last_pass);
 	}
 	msg_info("installer stopping");
+	if (book_installer_stopped(ledger, installer_name(cfg), (long long) time(NULL)) < 0
+	    && !ledger_down(ledger))
+		msg_warn("%s", ledger_error(ledger));
 	close(fd);
 	unlink(cfg->wake_socket);
 	sb_free(&why);

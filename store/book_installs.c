@@ -7,20 +7,28 @@
  *	int book_install_get(ledger, id, struct install_job *job)
  *	int book_install_latest(ledger, order_id, job)
  *	int book_install_latest_done(ledger, order_id, job)
- *	int book_installs_due(ledger, now, max, long long **ids, size_t *count)
- *	int book_install_claim(ledger, id, now, lease, who)
+ *	int book_installs_due(ledger, now, mine_prefix, installer, max,
+ *			      long long **ids, size_t *count)
+ *	int book_installs_next_due(ledger, installer, long long *when)
+ *	int book_install_claim(ledger, id, now, lease, who, mine_prefix)
  *	int book_install_finish(ledger, id, state, next_try, last_error)
  *	int book_each_latest_install(ledger, fn, ctx)
  * DESCRIPTION
  *	The intake only asks ("certificate X for order N", install_requests);
  *	what the installer does about it is root's and lives here, one job
  *	per order and certificate: installing the same certificate again is
- *	a no-op.  An installer claims a job (running, one more attempt, a
- *	lease until now + lease seconds, its name "HOST:PID") before working
- *	on it; a job whose lease ran out (its installer died) is due again,
- *	and so is one claimed by this host when the caller holds the host's
- *	installer lock (install_lock.c): it is installed exactly once.  The dates of the certificate are kept with
- *	the job: they decide which certificate is newer, and what expires.
+ *	a no-op.  An installer sees only the jobs of the targets it serves
+ *	(its heartbeat, book_installers.c).  It claims a job (running, one
+ *	more attempt, a lease until now + lease seconds, its name
+ *	"HOST:CONFIGURATION:PID") before working on it; a job whose lease
+ *	ran out (its installer died) is due again, and so is one claimed by
+ *	an earlier run of the same installer when the caller holds its lock
+ *	(install_lock.c): it is installed exactly once.
+ *	book_installs_next_due() is when the next of its jobs falls due (a
+ *	retry, or a lease that runs out), 0 for none: a job left by another
+ *	host wakes no one, so the installer sets its own alarm.  The dates of
+ *	the certificate are kept with the job: they decide which certificate
+ *	is newer, and what expires.
  * LICENSE
  *	See the README of mailcert.
  */
@@ -172,19 +180,35 @@ static void id_from_row(struct db_stmt *st, void *out)
 	*(long long *) out = db_int(st, 0);
 }
 
-int book_installs_due(struct ledger *ledger, long long now, const char *mine_prefix, size_t max,
-		      long long **ids, size_t *count)
+int book_installs_due(struct ledger *ledger, long long now, const char *mine_prefix,
+		      const char *installer, size_t max, long long **ids, size_t *count)
 {
 	struct db_stmt *st;
 
-	st = db_prepare(ledger->db, "SELECT id FROM book.installs WHERE "
-			"(state = 'pending' AND next_try <= $1) OR (state = 'running' AND "
-			"(lease_until < $1 OR substr(claimed_by, 1, length($2)) = $2)) "
-			"ORDER BY next_try, id");
+	st = db_prepare(ledger->db, "SELECT i.id FROM book.installs i JOIN book.orders o "
+			"ON o.id = i.order_id JOIN book.installer_targets t ON t.installer = $3 "
+			"AND t.target = o.target WHERE "
+			"(i.state = 'pending' AND i.next_try <= $1) OR (i.state = 'running' AND "
+			"(i.lease_until < $1 OR substr(i.claimed_by, 1, length($2)) = $2)) "
+			"ORDER BY i.next_try, i.id");
 	db_bind_int(st, 1, now);
 	db_bind_text(st, 2, mine_prefix ? mine_prefix : "\001");
+	db_bind_text(st, 3, installer);
 	return ledger_collect(ledger, st, id_from_row, sizeof(long long), max, (void **) ids, count,
 			      "listing due install jobs");
+}
+
+int book_installs_next_due(struct ledger *ledger, const char *installer, long long *when)
+{
+	struct db_stmt *st;
+
+	*when = 0;
+	st = db_prepare(ledger->db, "SELECT min(CASE WHEN i.state = 'pending' THEN i.next_try "
+			"ELSE i.lease_until + 1 END) FROM book.installs i JOIN book.orders o "
+			"ON o.id = i.order_id JOIN book.installer_targets t ON t.installer = $1 "
+			"AND t.target = o.target WHERE i.state IN ('pending', 'running')");
+	db_bind_text(st, 1, installer);
+	return ledger_first(ledger, st, id_from_row, when, "finding the next install job due") < 0 ? -1 : 0;
 }
 
 int book_install_claim(struct ledger *ledger, long long id, long long now, int lease,

@@ -355,9 +355,50 @@ int book_install_by_cert(struct ledger *ledger, const char *sha256, struct insta
 int book_install_latest_done(struct ledger *ledger, long long order_id, struct install_job *job);
 /* Ids of the jobs due at now (pending, or running with a lease run out or
  * claimed by a name that starts with mine_prefix: an installer of this
- * host that died), oldest first, at most max. */
-int book_installs_due(struct ledger *ledger, long long now, const char *mine_prefix, size_t max,
-		      long long **ids, size_t *count);
+ * host that died) of the targets installer serves (its heartbeat),
+ * oldest first, at most max. */
+int book_installs_due(struct ledger *ledger, long long now, const char *mine_prefix,
+		      const char *installer, size_t max, long long **ids, size_t *count);
+
+/* The installers that serve the book (book_installers.c) */
+struct installer_record {
+	char   *name;			/* HOST:CONFIGURATION, one per installer */
+	char   *host;
+	char   *version;
+	char   *targets;		/* the names of its targets, ' ' between */
+	char   *key_dir;
+	long long poll_interval;	/* it passes at least this often */
+	long long started_at;
+	long long last_pass;
+	long long stopped_at;		/* 0 while it runs */
+};
+/* Seconds past twice its poll interval before an installer is silent. */
+#define INSTALLER_GRACE		60
+typedef int (*installer_fn) (void *ctx, const struct installer_record *r);
+/* Its heartbeat, and the targets it serves (the due jobs it takes). */
+int book_installer_beat(struct ledger *ledger, const struct installer_record *r,
+			const struct strlist *targets);
+int book_installer_stopped(struct ledger *ledger, const char *name, long long now);
+int book_each_installer(struct ledger *ledger, installer_fn fn, void *ctx);
+/* Running, and passed within twice its poll interval and INSTALLER_GRACE. */
+int installer_is_live(const struct installer_record *r, long long now);
+/* The targets of the installers live at now. */
+int book_live_targets(struct ledger *ledger, long long now, struct strlist *targets);
+void installer_record_clear(struct installer_record *r);
+/* The live installers' targets, read once for a listing of orders. */
+struct served_targets {
+	struct strlist targets;
+};
+int served_targets_load(struct ledger *ledger, long long now, struct served_targets *s);
+/* Open or installed, and no live installer serves its target? */
+int order_waits_for_installer(const struct served_targets *s, const struct order *o);
+void served_targets_free(struct served_targets *s);
+/* Each target of open or installed orders: how many, the first one's id. */
+typedef int (*target_use_fn) (void *ctx, const char *target, long long orders, long long first_id);
+int book_each_target_in_use(struct ledger *ledger, target_use_fn fn, void *ctx);
+/* When the next job of installer's targets falls due (a retry, a lease
+ * that runs out); 0: none. */
+int book_installs_next_due(struct ledger *ledger, const char *installer, long long *when);
 /* Take a due job: running, one more attempt, leased to who until
  * now + lease.  LEDGER_NOT_FOUND when it is not due or another has it. */
 int book_install_claim(struct ledger *ledger, long long id, long long now, int lease,

@@ -60,7 +60,8 @@ const struct ledger_table ledger_tables[] = {
 	{1, "notices", "kind, ref, sent_at, recipient", 0},
 	{1, "meta", "key, value", 0},
 	{1, "request_answers", "request_id, order_id, cert_sha256, answered_at, job_id", 0},
-	{1, "installers", "name, host, version, targets, key_dir, started_at, last_pass", 0},
+	{1, "installers", "name, host, version, targets, key_dir, poll_interval, started_at, last_pass, stopped_at", 0},
+	{1, "installer_targets", "installer, target", 0},
 	{0, "messages", "id, message_id, queue_id, mail_from, rcpt_to, subject, verdict, reason, "
 	 "order_id, received_at", 1},
 	{0, "approvals", "id, order_id, message_row, link, code, ca_order, domain, dedup, authenticated, "

@@ -20,6 +20,13 @@
  *	json_t *order_details_json(struct ledger *ledger,
  *				   const struct order_details *d)
  *	void order_details_free(struct order_details *d)
+ *	void order_json_waits(json_t *obj, const struct served_targets *s,
+ *			      const struct order *o)
+ *	json_t *installer_to_json(const struct installer_record *r,
+ *				  long long now)
+ *	const char *installer_state(const struct installer_record *r,
+ *				    long long now)
+ *	json_t *installers_report_json(struct ledger *ledger, long long now)
  *	json_t *json_time(long long when)
  * DESCRIPTION
  *	One form of each record for every reader, so that "mailcert show
@@ -42,14 +49,27 @@
  *	certificate and install job (0, LEDGER_NOT_FOUND or -1; free it
  *	either way); order_details_json() is that with its newest
  *	ORDER_EVENTS_SHOWN events (strangers can add events without end),
- *	NULL when the ledger failed.
+ *	NULL when the ledger failed.  Both say "waits_for_installer": true
+ *	when the order is open or installed and no live installer serves its
+ *	target (order_json_waits(), from one served_targets_load() per
+ *	listing).  installer_to_json() is one installer's heartbeat, its
+ *	state "live", "silent" or "stopped" (installer_state()).
+ *	installers_report_json() is what "mailcert installers --json",
+ *	/api/installers and /installers show: {"installers": [...],
+ *	"unserved_targets": [{target, orders, first_order}] (targets of
+ *	open or installed orders that no live installer serves),
+ *	"shared_targets": [names] (served by live installers of two hosts:
+ *	a job goes to whichever takes it, and only one has the key)}; NULL
+ *	when the ledger failed.
  * LICENSE
  *	See the README of mailcert.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "json_text.h"
+#include "mymalloc.h"
 #include "ledger_json.h"
 
 json_t *json_time(long long when)
@@ -169,6 +189,7 @@ static int found(int rc, int *flag)
 
 int order_details_load(struct ledger *ledger, long long id, struct order_details *d)
 {
+	struct served_targets served;
 	int     rc;
 
 	memset(d, 0, sizeof(*d));
@@ -178,7 +199,45 @@ int order_details_load(struct ledger *ledger, long long id, struct order_details
 	    || found(intake_latest_certificate(ledger, id, &d->cert), &d->has_cert) < 0
 	    || found(book_install_latest(ledger, id, &d->job), &d->has_job) < 0)
 		return -1;
-	return 0;
+	rc = served_targets_load(ledger, (long long) time(NULL), &served);
+	d->waits_for_installer = rc == 0 && order_waits_for_installer(&served, &d->order);
+	served_targets_free(&served);
+	return rc;
+}
+
+void order_json_waits(json_t *obj, const struct served_targets *s, const struct order *o)
+{
+	json_object_set_new(obj, "waits_for_installer", json_boolean(order_waits_for_installer(s, o)));
+}
+
+const char *installer_state(const struct installer_record *r, long long now)
+{
+	return r->stopped_at ? "stopped" : installer_is_live(r, now) ? "live" : "silent";
+}
+
+json_t *installer_to_json(const struct installer_record *r, long long now)
+{
+	json_t *obj = json_object();
+	json_t *targets = json_array();
+	const char *word = r->targets ? r->targets : "";
+	size_t  len;
+
+	for (; *word; word += len + (word[len] == ' ')) {	/* its targets, ' ' between */
+		len = strcspn(word, " ");
+		if (len)
+			json_array_append_new(targets, json_stringn(word, len));
+	}
+	json_object_set_new(obj, "name", json_text(r->name));
+	json_object_set_new(obj, "host", json_text(r->host));
+	json_object_set_new(obj, "version", json_text(r->version));
+	json_object_set_new(obj, "state", json_string(installer_state(r, now)));
+	json_object_set_new(obj, "targets", targets);
+	json_object_set_new(obj, "key_dir", json_text(r->key_dir));
+	json_object_set_new(obj, "poll_interval", json_integer(r->poll_interval));
+	json_object_set_new(obj, "started_at", json_time(r->started_at));
+	json_object_set_new(obj, "last_pass", json_time(r->last_pass));
+	json_object_set_new(obj, "stopped_at", json_time(r->stopped_at));
+	return obj;
 }
 
 void order_details_free(struct order_details *d)
@@ -233,6 +292,7 @@ json_t *order_details_json(struct ledger *ledger, const struct order_details *d)
 			    : json_null());
 	json_object_set_new(obj, "certificate", d->has_cert ? cert_to_json(&d->cert) : json_null());
 	json_object_set_new(obj, "install_job", d->has_job ? job_to_json(&d->job) : json_null());
+	json_object_set_new(obj, "waits_for_installer", json_boolean(d->waits_for_installer));
 	if (ledger_each_event(ledger, d->order.id, ORDER_EVENTS_SHOWN, add_event_json, events) < 0) {
 		json_decref(events);
 		json_decref(obj);
@@ -246,4 +306,91 @@ int waiting_approval_append(void *array, const struct approval *a, const struct 
 {
 	json_array_append_new(array, waiting_approval_to_json(a, o));
 	return 0;
+}
+
+/* The installers report ---------------------------------------------------- */
+
+struct report {
+	long long now;
+	json_t *installers;
+	json_t *unserved;
+	json_t *shared;
+	json_t *host_of;		/* target -> host of a live installer */
+	struct served_targets served;
+};
+
+/* note_hosts - each target of a live installer, and whether another host's
+ * live installer serves it too */
+
+static void note_hosts(struct report *rp, const struct installer_record *r)
+{
+	const char *word = r->targets ? r->targets : "";
+	const char *host;
+	char   *target;
+	size_t  len;
+	size_t  i;
+	json_t *v;
+	int     seen;
+
+	for (; *word; word += len + (word[len] == ' ')) {
+		if ((len = strcspn(word, " ")) == 0)
+			continue;
+		target = xstrndup(word, len);
+		host = json_string_value(json_object_get(rp->host_of, target));
+		if (host == NULL)
+			json_object_set_new(rp->host_of, target, json_string(r->host));
+		else if (strcmp(host, r->host) != 0) {
+			seen = 0;
+			json_array_foreach(rp->shared, i, v)
+				seen |= strcmp(json_string_value(v), target) == 0;
+			if (!seen)
+				json_array_append_new(rp->shared, json_string(target));
+		}
+		free(target);
+	}
+}
+
+static int add_installer(void *ctx, const struct installer_record *r)
+{
+	struct report *rp = ctx;
+
+	if (installer_is_live(r, rp->now))
+		note_hosts(rp, r);
+	json_array_append_new(rp->installers, installer_to_json(r, rp->now));
+	return 0;
+}
+
+static int add_unserved(void *ctx, const char *target, long long orders, long long first_id)
+{
+	struct report *rp = ctx;
+
+	if (!strlist_contains_nocase(&rp->served.targets, target))
+		json_array_append_new(rp->unserved, json_pack("{s:o,s:I,s:I}", "target", json_text(target),
+							       "orders", (json_int_t) orders,
+							       "first_order", (json_int_t) first_id));
+	return 0;
+}
+
+json_t *installers_report_json(struct ledger *ledger, long long now)
+{
+	struct report rp;
+	json_t *obj = NULL;
+
+	memset(&rp, 0, sizeof(rp));
+	rp.now = now;
+	rp.installers = json_array();
+	rp.unserved = json_array();
+	rp.shared = json_array();
+	rp.host_of = json_object();
+	if (book_each_installer(ledger, add_installer, &rp) == 0
+	    && served_targets_load(ledger, now, &rp.served) == 0
+	    && book_each_target_in_use(ledger, add_unserved, &rp) == 0)
+		obj = json_pack("{s:O,s:O,s:O}", "installers", rp.installers, "unserved_targets", rp.unserved,
+				"shared_targets", rp.shared);
+	served_targets_free(&rp.served);
+	json_decref(rp.installers);
+	json_decref(rp.unserved);
+	json_decref(rp.shared);
+	json_decref(rp.host_of);
+	return obj;
 }

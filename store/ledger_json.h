@@ -29,6 +29,7 @@ struct order_details {
 	int     has_cert;
 	struct install_job job;
 	int     has_job;
+	int     waits_for_installer;	/* no live installer serves its target */
 };
 
 /* 0, LEDGER_NOT_FOUND or -1; order_details_free() it either way. */
@@ -36,6 +37,13 @@ int order_details_load(struct ledger *ledger, long long id, struct order_details
 /* With its events; NULL when the ledger failed. */
 json_t *order_details_json(struct ledger *ledger, const struct order_details *d);
 void order_details_free(struct order_details *d);
+/* "waits_for_installer" of an order in a listing. */
+void order_json_waits(json_t *obj, const struct served_targets *s, const struct order *o);
+/* One installer's heartbeat; its state: "live", "silent" or "stopped". */
+json_t *installer_to_json(const struct installer_record *r, long long now);
+const char *installer_state(const struct installer_record *r, long long now);
+/* {"installers", "unserved_targets", "shared_targets"}; NULL: ledger error */
+json_t *installers_report_json(struct ledger *ledger, long long now);
 json_t *json_time(long long when);
 
 #endif

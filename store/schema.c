@@ -221,7 +221,10 @@ static const struct migration sqlite_intake[] = {
 	"  PRIMARY KEY (request_id, order_id, cert_sha256));" \
 	"CREATE TABLE book.installers (" \
 	"  name text PRIMARY KEY, host text NOT NULL, version text NOT NULL, targets text NOT NULL," \
-	"  key_dir text NOT NULL, started_at bigint NOT NULL, last_pass bigint NOT NULL);"
+	"  key_dir text NOT NULL, poll_interval bigint NOT NULL, started_at bigint NOT NULL," \
+	"  last_pass bigint NOT NULL, stopped_at bigint NOT NULL DEFAULT 0);" \
+	"CREATE TABLE book.installer_targets (" \
+	"  installer text NOT NULL, target text NOT NULL, PRIMARY KEY (installer, target));"
 
 static const struct migration sqlite_book[] = {
 	/* 0 -> 1: the first order book */

@@ -178,6 +178,10 @@ check "a rewritten link to the reject page is no link" sh -c "! grep -q 'href=\"
 check_contains "and is shown as text" "$(cat "$T/body")" "<code>https://secure.trust-provider.com/products/RejectDCVCode"
 rewrite_link 'https://secure.trust-provider.com/products/EnterDCVCode?orderNumber=1234567890'
 
+get "$URL/orders" >/dev/null
+check_contains "before any installer ran, the open order waits for one" "$(cat "$T/body")" \
+	'<a class="bad" href="/installers">no installer</a>'
+
 # The certificate arrives and is installed while the view runs.
 openssl req -new -key "$PKI/leaf-ec.key" -subj /CN=www.example.com -out "$T/req.csr" 2>/dev/null
 printf 'subjectAltName = DNS:www.example.com, DNS:example.com\n' >"$T/ext"
@@ -199,6 +203,17 @@ check_contains "the certificate's expiry as an absolute time" "$metrics" \
 check_contains "orders by state" "$metrics" 'mailcert_orders{state="installed"} 1'
 check_contains "messages by verdict" "$metrics" 'mailcert_messages_total{verdict="approval"} 1'
 check_contains "install attempts" "$metrics" "mailcert_install_attempts_total 1"
+me="$(hostname):$(realpath "$T/mailcert.conf")"
+check_contains "the installer that ran is up" "$metrics" \
+	"mailcert_installer_up{installer=\"$me\",host=\"$(hostname)\"} 1"
+check_contains "with its last pass" "$metrics" \
+	"mailcert_installer_last_seen_timestamp_seconds{installer=\"$me\",host=\"$(hostname)\"} "
+check_contains "no order waits for an installer" "$metrics" "mailcert_orders_waiting_for_installer 0"
+get "$URL/installers" >/dev/null
+check_contains "/installers lists it, live" "$(cat "$T/body")" "live"
+check_contains "by its name" "$(cat "$T/body")" "$me"
+get "$URL/orders" >/dev/null
+check "and the order no longer waits for one" sh -c "! grep -q 'no installer' '$T/body'"
 same_json() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1])) == json.load(open(sys.argv[2])))' "$1" "$2"; }
 curl -s "$URL/api/orders" >"$T/api.json"; mc orders --json >"$T/cli.json"
 check_eq "/api/orders is mailcert orders --json" "$(same_json "$T/api.json" "$T/cli.json")" "True"
@@ -206,6 +221,8 @@ curl -s "$URL/api/order/$id" >"$T/api.json"; mc show "$id" --json >"$T/cli.json"
 check_eq "/api/order/ID is mailcert show --json" "$(same_json "$T/api.json" "$T/cli.json")" "True"
 curl -s "$URL/api/approvals" >"$T/api.json"; mc approvals --json >"$T/cli.json"
 check_eq "/api/approvals is mailcert approvals --json" "$(same_json "$T/api.json" "$T/cli.json")" "True"
+curl -s "$URL/api/installers" >"$T/api.json"; mc installers --json >"$T/cli.json"
+check_eq "/api/installers is mailcert installers --json" "$(same_json "$T/api.json" "$T/cli.json")" "True"
 
 # Headless Chromium ---------------------------------------------------------------------
 if command -v chromium >/dev/null 2>&1; then

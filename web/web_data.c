@@ -15,6 +15,11 @@
  *	mailcert_install_attempts_total		install attempts made
  *	mailcert_install_failures_total		jobs that gave up or were refused
  *	mailcert_approvals{state}		approval actions by where they are
+ *	mailcert_installer_last_seen_timestamp_seconds{installer,host}
+ *		the last pass of each installer that recorded a heartbeat
+ *	mailcert_installer_up{installer,host}	1 while it is live
+ *	mailcert_orders_waiting_for_installer	open or installed orders whose
+ *						target no live installer serves
  *	mailcert_certificate_expiry_timestamp_seconds{order,domain,target}
  *		the notAfter of each open or installed order's newest
  *		certificate, as cert-manager and x509-certificate-exporter
@@ -23,7 +28,8 @@
  *	/api/ mirrors the --json outputs, with the same builders
  *	(ledger_json.c): /api/orders (the filters of /orders; every order
  *	when no limit is given, streamed WEB_BATCH at a time in constant
- *	memory), /api/order/ID, /api/approvals, /api/messages (?limit=).
+ *	memory), /api/order/ID, /api/approvals, /api/messages (?limit=),
+ *	/api/installers (installers_report_json()).
  * LICENSE
  *	See the README of mailcert.
  */
@@ -53,6 +59,7 @@ struct order_stream {
 	size_t  given;			/* in all */
 	struct strbuf *out;
 	size_t  batch;			/* in this piece */
+	struct served_targets served;	/* read at the first piece */
 };
 
 static void label_value(struct strbuf *out, const char *text)
@@ -87,6 +94,7 @@ static int stream_one(void *ctx, const struct order *o)
 		return 0;
 	}
 	j = order_to_json(o);
+	order_json_waits(j, &s->served, o);
 	text = json_dumps(j, JSON_COMPACT);
 	sb_appendf(s->out, "%s%s", s->given++ ? ",\n" : "", text ? text : "null");
 	free(text);
@@ -105,6 +113,8 @@ static int fill_orders(void *state, struct strbuf *out)
 		s->started = 1;
 		if (!s->metrics)
 			sb_appends(out, "[\n");
+		if (!s->metrics && served_targets_load(s->ledger, (long long) time(NULL), &s->served) < 0)
+			return -1;
 	}
 	s->out = out;
 	s->batch = 0;
@@ -121,6 +131,14 @@ static int fill_orders(void *state, struct strbuf *out)
 	return 0;
 }
 
+static void free_order_stream(void *state)
+{
+	struct order_stream *s = state;
+
+	served_targets_free(&s->served);
+	free(s);
+}
+
 static void stream_orders(const struct web_request *req, struct web_reply *reply,
 			  const struct order_filter *filter, int metrics)
 {
@@ -134,7 +152,7 @@ static void stream_orders(const struct web_request *req, struct web_reply *reply
 	s->filter.limit = 0;
 	reply->fill = fill_orders;
 	reply->state = s;
-	reply->free_state = free;
+	reply->free_state = free_order_stream;
 }
 
 /* /metrics ----------------------------------------------------------------------- */
@@ -178,6 +196,63 @@ static long long failed_jobs(struct ledger *ledger)
 	return n;
 }
 
+/* The two gauges of every installer, written side by side. */
+struct installer_gauges {
+	long long now;
+	struct strbuf seen;
+	struct strbuf up;
+};
+
+static void installer_labels(struct strbuf *b, const char *metric, const struct installer_record *r)
+{
+	sb_appendf(b, "%s{installer=\"", metric);
+	label_value(b, r->name);
+	sb_appends(b, "\",host=\"");
+	label_value(b, r->host);
+	sb_appends(b, "\"} ");
+}
+
+static int add_installer_gauges(void *ctx, const struct installer_record *r)
+{
+	struct installer_gauges *g = ctx;
+
+	installer_labels(&g->seen, "mailcert_installer_last_seen_timestamp_seconds", r);
+	sb_appendf(&g->seen, "%lld\n", r->last_pass);
+	installer_labels(&g->up, "mailcert_installer_up", r);
+	sb_appendf(&g->up, "%d\n", installer_is_live(r, g->now));
+	return 0;
+}
+
+/* installer_metrics - the installers and the orders no live one serves */
+
+static int installer_metrics(const struct web_request *req, struct strbuf *b)
+{
+	struct installer_gauges g = {(long long) time(NULL), STRBUF_INIT, STRBUF_INIT};
+	json_t *report;
+	long long waiting = 0;
+	json_t *u;
+	size_t  i;
+	int     rc;
+
+	rc = book_each_installer(req->ledger, add_installer_gauges, &g);
+	sb_appendf(b, "# HELP mailcert_installer_last_seen_timestamp_seconds The last pass of each "
+		   "installer.\n# TYPE mailcert_installer_last_seen_timestamp_seconds gauge\n%s"
+		   "# HELP mailcert_installer_up 1 while the installer is live (a pass within twice its "
+		   "poll interval and a minute).\n# TYPE mailcert_installer_up gauge\n%s",
+		   sb_str(&g.seen), sb_str(&g.up));
+	sb_free(&g.seen);
+	sb_free(&g.up);
+	if (rc < 0 || (report = installers_report_json(req->ledger, g.now)) == NULL)
+		return -1;
+	json_array_foreach(json_object_get(report, "unserved_targets"), i, u)
+		waiting += json_integer_value(json_object_get(u, "orders"));
+	sb_appendf(b, "# HELP mailcert_orders_waiting_for_installer Open or installed orders whose target "
+		   "no live installer serves.\n# TYPE mailcert_orders_waiting_for_installer gauge\n"
+		   "mailcert_orders_waiting_for_installer %lld\n", waiting);
+	json_decref(report);
+	return 0;
+}
+
 int web_metrics(const struct web_request *req, struct web_reply *reply)
 {
 	struct strbuf *b = &reply->body;
@@ -195,7 +270,7 @@ int web_metrics(const struct web_request *req, struct web_reply *reply)
 		      "counter", "Install attempts made.") < 0
 	    || counts(req->ledger, b, "approval", "mailcert_approvals", "state", "gauge",
 		      "Approval actions by state (approved, notified, failed ...).") < 0
-	    || (failures = failed_jobs(req->ledger)) < 0)
+	    || (failures = failed_jobs(req->ledger)) < 0 || installer_metrics(req, b) < 0)
 		return -1;
 	sb_appendf(b, "# HELP mailcert_install_failures_total Install jobs that gave up or were refused.\n"
 		   "# TYPE mailcert_install_failures_total counter\nmailcert_install_failures_total %lld\n",
@@ -298,6 +373,16 @@ static int api_orders(const struct web_request *req, struct web_reply *reply)
 	return 0;
 }
 
+static int api_installers(const struct web_request *req, struct web_reply *reply)
+{
+	json_t *report = installers_report_json(req->ledger, (long long) time(NULL));
+
+	if (report == NULL)
+		return -1;
+	json_reply(reply, report);
+	return 0;
+}
+
 int web_api(const struct web_request *req, struct web_reply *reply)
 {
 	const char *path = req->path + strlen("/api");
@@ -312,6 +397,8 @@ int web_api(const struct web_request *req, struct web_reply *reply)
 		return api_approvals(req, reply);
 	if (strcmp(path, "/messages") == 0)
 		return api_messages(req, reply);
+	if (strcmp(path, "/installers") == 0)
+		return api_installers(req, reply);
 	api_error(reply, 404, "no such endpoint");
 	return 0;
 }

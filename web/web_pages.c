@@ -20,6 +20,11 @@
  *			warning about the reject link the notify mail has
  *	/failures	orders whose install failed, with the reason
  *	/messages	the newest messages with their verdicts (?limit=)
+ *	/installers	the installers of every host (live, silent, stopped)
+ *			and the targets of orders no live one serves
+ *
+ *	An order that waits for an installer (open or installed, and no
+ *	live installer serves its target) says so on /orders and its page.
  *
  *	Everything from the ledger is escaped (web_escape(): controls and
  *	bidirectional marks made visible, then HTML's five).  A link from a
@@ -116,7 +121,8 @@ static void page_begin(struct strbuf *b, const char *title)
 	sb_appends(b, " — mailcert</title><link rel=\"stylesheet\" href=\"/style.css\"></head>\n"
 		   "<body><header><strong>mailcert</strong><a href=\"/orders\">Orders</a>"
 		   "<a href=\"/approvals\">Approvals</a><a href=\"/failures\">Install failures</a>"
-		   "<a href=\"/messages\">Messages</a><a href=\"/metrics\">Metrics</a></header>\n<main><h1>");
+		   "<a href=\"/messages\">Messages</a><a href=\"/installers\">Installers</a>"
+		   "<a href=\"/metrics\">Metrics</a></header>\n<main><h1>");
 	esc(b, title);
 	sb_appends(b, "</h1>\n");
 }
@@ -163,6 +169,7 @@ struct order_rows {
 	struct strbuf *b;
 	long long now;
 	size_t  n;
+	struct served_targets served;
 };
 
 static int order_row(void *ctx, const struct order *o)
@@ -174,7 +181,9 @@ static int order_row(void *ctx, const struct order *o)
 	esc(r->b, o->domain);
 	sb_appends(r->b, "</td><td>");
 	esc(r->b, o->ca);
-	sb_appendf(r->b, "</td><td class=\"state\">%s</td>", order_state_name(o->state));
+	sb_appendf(r->b, "</td><td class=\"state\">%s%s</td>", order_state_name(o->state),
+		   order_waits_for_installer(&r->served, o)
+		   ? " <a class=\"bad\" href=\"/installers\">no installer</a>" : "");
 	expiry_cell(r->b, o->expires_at, r->now);
 	sb_appendf(r->b, "<td>%s</td></tr>\n", when(o->updated_at, buf, sizeof(buf)));
 	r->n++;
@@ -225,7 +234,8 @@ static int page_orders(const struct web_request *req, struct web_reply *reply)
 {
 	struct strbuf *b = &reply->body;
 	struct order_filter f;
-	struct order_rows rows = {b, (long long) time(NULL), 0};
+	struct order_rows rows = {b, (long long) time(NULL), 0, {STRLIST_INIT}};
+	int     rc;
 
 	html_reply(reply, 200);
 	page_begin(b, "Orders");
@@ -237,7 +247,10 @@ static int page_orders(const struct web_request *req, struct web_reply *reply)
 	}
 	sb_appends(b, "<table><tr><th>order</th><th>domain</th><th>CA</th><th>state</th>"
 		   "<th>expires</th><th>last change</th></tr>\n");
-	if (ledger_each_order(req->ledger, &f, order_row, &rows) < 0)
+	rc = served_targets_load(req->ledger, rows.now, &rows.served) < 0
+	    || ledger_each_order(req->ledger, &f, order_row, &rows) < 0 ? -1 : 0;
+	served_targets_free(&rows.served);
+	if (rc < 0)
 		return -1;
 	sb_appends(b, "</table>\n");
 	sb_appendf(b, "<p class=\"muted\">%zu order%s shown (at most %lld; ?limit= for more)</p>\n",
@@ -339,6 +352,17 @@ static void lifetime(struct strbuf *b, const struct cert_record *c, long long no
 	sb_appends(b, "</code></p>\n");
 }
 
+static int waits_for_installer(struct ledger *ledger, const struct order *o)
+{
+	struct served_targets served;
+	int     waits;
+
+	waits = served_targets_load(ledger, (long long) time(NULL), &served) == 0
+		&& order_waits_for_installer(&served, o);
+	served_targets_free(&served);
+	return waits;
+}
+
 static int page_order(const struct web_request *req, struct web_reply *reply, long long id)
 {
 	struct strbuf *b = &reply->body;
@@ -396,6 +420,10 @@ static int page_order(const struct web_request *req, struct web_reply *reply, lo
 	sb_appends(b, "</ol>\n");
 	if (has_c)
 		lifetime(b, &c, (long long) time(NULL));
+	if (waits_for_installer(req->ledger, &o))
+		sb_appends(b, "<p class=\"warn\">No live installer serves this order's target: "
+			   "nothing installs it or watches its expiry (see <a href=\"/installers\">"
+			   "Installers</a>).</p>\n");
 	if (has_job && job.last_error) {
 		sb_appends(b, "<p class=\"bad\">Install: ");
 		esc(b, job.last_error);
@@ -619,6 +647,69 @@ static int page_messages(const struct web_request *req, struct web_reply *reply)
 	return 0;
 }
 
+/* /installers --------------------------------------------------------------------- */
+
+static void installer_row(struct strbuf *b, json_t *r)
+{
+	const char *state = json_string_value(json_object_get(r, "state"));
+	size_t  i;
+	json_t *t;
+
+	sb_appends(b, "<tr><td>");
+	esc(b, json_string_value(json_object_get(r, "name")));
+	sb_appendf(b, "</td><td class=\"%s\">%s</td><td>", strcmp(state, "live") == 0 ? "ok" : "bad", state);
+	esc(b, json_string_value(json_object_get(r, "last_pass")));
+	sb_appends(b, "</td><td>");
+	esc(b, json_string_value(json_object_get(r, "version")));
+	sb_appends(b, "</td><td>");
+	json_array_foreach(json_object_get(r, "targets"), i, t) {
+		sb_appends(b, i ? " " : "");
+		esc(b, json_string_value(t));
+	}
+	sb_appends(b, "</td></tr>\n");
+}
+
+static void unserved_row(struct strbuf *b, json_t *u)
+{
+	long long first = json_integer_value(json_object_get(u, "first_order"));
+
+	sb_appends(b, "<tr><td>");
+	esc(b, json_string_value(json_object_get(u, "target")));
+	sb_appendf(b, "</td><td>%lld</td><td><a href=\"/order/%lld\">%lld</a></td></tr>\n",
+		   (long long) json_integer_value(json_object_get(u, "orders")), first, first);
+}
+
+static int page_installers(const struct web_request *req, struct web_reply *reply)
+{
+	struct strbuf *b = &reply->body;
+	json_t *report = installers_report_json(req->ledger, (long long) time(NULL));
+	json_t *v;
+	size_t  i;
+
+	if (report == NULL)
+		return -1;
+	html_reply(reply, 200);
+	page_begin(b, "Installers");
+	sb_appends(b, "<table><tr><th>installer</th><th>state</th><th>last pass</th><th>version</th>"
+		   "<th>targets</th></tr>\n");
+	json_array_foreach(json_object_get(report, "installers"), i, v)
+		installer_row(b, v);
+	sb_appends(b, "</table>\n<h2>Targets no live installer serves</h2>\n<table><tr><th>target</th>"
+		   "<th>orders waiting</th><th>first order</th></tr>\n");
+	json_array_foreach(json_object_get(report, "unserved_targets"), i, v)
+		unserved_row(b, v);
+	sb_appends(b, "</table>\n");
+	json_array_foreach(json_object_get(report, "shared_targets"), i, v) {
+		sb_appends(b, "<p class=\"warn\">Target ");
+		esc(b, json_string_value(v));
+		sb_appends(b, " is served by live installers of two hosts: its jobs go to whichever takes "
+			   "them, and only the host with the key installs.</p>\n");
+	}
+	page_end(b);
+	json_decref(report);
+	return 0;
+}
+
 /* Routing ------------------------------------------------------------------------- */
 
 static long long order_id_of(const char *path)
@@ -648,6 +739,8 @@ int web_page(const struct web_request *req, struct web_reply *reply)
 		return page_failures(req, reply);
 	if (strcmp(path, "/messages") == 0)
 		return page_messages(req, reply);
+	if (strcmp(path, "/installers") == 0)
+		return page_installers(req, reply);
 	web_not_found(reply, "No such page.");
 	return 0;
 }

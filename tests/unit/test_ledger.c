@@ -172,6 +172,54 @@ static long long add_job(struct ledger *book, long long order_id, const char *sh
 	return id;
 }
 
+/* beat - an installer's heartbeat with one target */
+
+static int beat(struct ledger *book, const char *name, const char *target)
+{
+	struct installer_record r = {(char *) name, (char *) "host", (char *) "test", (char *) target,
+		(char *) "/keys", 300, 1, time(NULL), 0};
+	struct strlist targets = STRLIST_INIT;
+	int     rc;
+
+	strlist_add(&targets, target);
+	rc = book_installer_beat(book, &r, &targets);
+	strlist_free(&targets);
+	return rc;
+}
+
+static int count_installer(void *ctx, const struct installer_record *r)
+{
+	if (installer_is_live(r, *(long long *) ctx))
+		((long long *) ctx)[1]++;
+	return 0;
+}
+
+/* test_live_installers - host-a serves web, host-b shop, both just beat */
+
+static void test_live_installers(struct ledger *book, long long now)
+{
+	struct strlist live = STRLIST_INIT;
+	long long count[2] = {now, 0};
+
+	book_live_targets(book, now, &live);
+	check_true(live.count == 2 && strlist_contains_nocase(&live, "web") && strlist_contains_nocase(&live, "shop"),
+		   "the targets of the live installers");
+	strlist_free(&live);
+	book_each_installer(book, count_installer, count);
+	check_int(count[1], 2, "both installers are live");
+	book_live_targets(book, now + 2 * 300 + INSTALLER_GRACE + 1, &live);
+	check_int((long long) live.count, 0, "past twice the poll interval and the grace, none is");
+	strlist_free(&live);
+	check_int(book_installer_stopped(book, "host-b:/etc/mailcert.conf", now), 0, "host b's stops");
+	book_live_targets(book, now, &live);
+	check_true(live.count == 1 && strlist_contains_nocase(&live, "web"), "a stopped installer serves nothing");
+	strlist_free(&live);
+	check_int(beat(book, "host-b:/etc/mailcert.conf", "shop"), 0, "and starts again");
+	book_live_targets(book, now, &live);
+	check_int((long long) live.count, 2, "a beat after a stop is live again");
+	strlist_free(&live);
+}
+
 static void test_installs(struct ledger *book)
 {
 	struct install_job job;
@@ -184,8 +232,14 @@ static void test_installs(struct ledger *book)
 	check_true(id > 0 && is_new, "an install job is added");
 	check_int(add_job(book, 1, "c1", 100, 200, &is_new), id, "the same certificate again: the same job");
 	check_int(is_new, 0, "and it is not new");
-	book_installs_due(book, now, "host-a:", 10, &ids, &n);
-	check_true(n == 1 && ids[0] == id, "the new job is due");
+	check_int(beat(book, "host-a:/etc/mailcert.conf", "web"), 0, "host a's installer serves web");
+	check_int(beat(book, "host-b:/etc/mailcert.conf", "shop"), 0, "host b's serves shop");
+	test_live_installers(book, now);
+	book_installs_due(book, now, "host-a:", "host-a:/etc/mailcert.conf", 10, &ids, &n);
+	check_true(n == 1 && ids[0] == id, "the new job is due, for the installer of its target");
+	free(ids);
+	book_installs_due(book, now, "host-b:", "host-b:/etc/mailcert.conf", 10, &ids, &n);
+	check_int((long long) n, 0, "an installer of other targets is not given it");
 	free(ids);
 	check_int(book_install_claim(book, id, now, 600, "host-a:1", "host-a:"), 0, "claimed");
 	check_int(book_install_claim(book, id, now, 600, "host-b:9", "host-b:"), LEDGER_NOT_FOUND,
@@ -199,7 +253,7 @@ static void test_installs(struct ledger *book)
 	check_str(job.leaf_pem, "LEAF", "root's copy of the certificate is kept with the job");
 	install_job_clear(&job);
 	check_int(book_install_finish(book, id, INSTALL_JOB_DONE, 0, NULL), 0, "finished");
-	book_installs_due(book, now + 10000, "host-a:", 10, &ids, &n);
+	book_installs_due(book, now + 10000, "host-a:", "host-a:/etc/mailcert.conf", 10, &ids, &n);
 	check_int((long long) n, 0, "a done job is not due");
 	free(ids);
 	check_int(book_install_latest_done(book, 1, &job), 0, "the latest done job");

@@ -206,7 +206,16 @@ static void install_path(struct ledger *in, struct ledger *book)
 	book_install_add(book, &job, &id, &is_new);
 	book_request_answered(book, 1, 101, "ab");
 	book_answer_request(book, 1, 101, "ab", id);
-	book_installs_due(book, time(NULL), "host:", 10, &ids, &n);
+	{
+		struct installer_record r = {(char *) "host:conf", (char *) "host", (char *) "test",
+			(char *) "t100", (char *) "/keys", 300, 1, time(NULL), 0};
+		struct strlist targets = STRLIST_INIT;
+
+		strlist_add(&targets, "t100");	/* order 101's */
+		book_installer_beat(book, &r, &targets);
+		strlist_free(&targets);
+	}
+	book_installs_due(book, time(NULL), "host:", "host:conf", 10, &ids, &n);
 	check_int((long long) n, 1, "install path: the job is due");
 	free(ids);
 	book_install_claim(book, id, time(NULL), 600, "host:1", "host:");
