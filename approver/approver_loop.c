@@ -28,6 +28,7 @@
 
 #include "approve.h"
 #include "msg.h"
+#include "reload.h"
 #include "wake.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -58,6 +59,9 @@ int approver_watch(struct ledger *ledger, const struct config *cfg, const struct
 	sigaction(SIGINT, &sa, NULL);
 	msg_info("approver waiting on %s (logging to %s)", cfg->approve_wake_socket, msg_destination());
 	while (!stop_requested) {
+		reload_if_asked("approver");
+		if (ledger_refresh(ledger) < 0)
+			msg_warn("[approve] %s", ledger_error(ledger));
 		approval_run_due(ledger, cfg, parser, time(NULL));
 		if (stop_requested)
 			break;
@@ -66,6 +70,7 @@ int approver_watch(struct ledger *ledger, const struct config *cfg, const struct
 		other = ledger_listen(ledger, LEDGER_CHANNEL_APPROVE);
 		if (other >= 0)
 			other = ledger_listen(ledger, LEDGER_CHANNEL_ORDERS);
+		reload_if_asked("approver");	/* one that came during the pass */
 		wake_wait(fd, other, cfg->approve_poll_interval * 1000, &last_pass);
 	}
 	msg_info("approver stopping");

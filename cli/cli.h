@@ -48,6 +48,9 @@ struct cli_command {
 	const char *help;		/* what it does, one line */
 };
 
+/* A configuration a daemon may start again with on SIGHUP (reload.h):
+ * it loads and its CA profiles compile. */
+int cli_reload_check(const char *config_path, struct strbuf *why);
 /* Load the configuration; on error print it and return -1. */
 int cli_load_config(struct cli *cli);
 /* Load the configuration, become the role's user, open the ledger. */

@@ -32,6 +32,7 @@
 #include "cli.h"
 #include "msg.h"
 #include "parser.h"
+#include "reload.h"
 
 
 static int print_waiting(void *unused, const struct approval *a, const struct order *o)
@@ -173,10 +174,12 @@ int cmd_approver(struct cli *cli, int argc, char **argv)
 	}
 	if ((parser = load_parser(cli)) == NULL)
 		return 1;
-	if (once)
+	if (once) {
 		rc = approval_run_due(cli->ledger, cli->cfg, parser, time(NULL)) < 0;
-	else
+	} else {
+		reload_catch(cli->config_path, cli_reload_check);
 		rc = approver_watch(cli->ledger, cli->cfg, parser);
+	}
 	parser_free(parser);
 	return rc;
 }

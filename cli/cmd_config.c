@@ -14,7 +14,17 @@
  *	of the roles exist and are not root; the milter's user can read the
  *	configuration (a reload after it dropped privileges reads it again)
  *	and can reach its socket, spool and ledger directories; the
- *	approver's and installer's socket directories exist.
+ *	approver's and installer's socket directories exist; [milter]
+ *	spool_dir and [installer] state_dir exist or can be made by who
+ *	makes them; the web view's user can read [web] password_file.
+ *
+ *	What the shipped example leaves for the administrator to fill in is
+ *	named: an authserv-id, watched address or sender under the example
+ *	domains of RFC 2606 (example.com, .net, .org: never a real host's),
+ *	and no [target NAME] at all.  When Postfix's smtpd runs chrooted
+ *	(master.cf, in $MAIL_CONFIG or /etc/postfix, as Postfix's own tools
+ *	find it) a milter socket outside its queue directory is one smtpd
+ *	cannot reach.
  *
  *	With [ledger] url (PostgreSQL) the ledger's directories are not
  *	checked; instead each role connects as its own user would (root's
@@ -24,7 +34,8 @@
  *	missing "mailcert ledger init" are each named.
  *
  *	Then, when the order book can be read, which open orders use which
- *	target (two on one target would overwrite each other), and as
+ *	target (two on one target would overwrite each other) or, with none
+ *	open, which order's certificate it holds, and as
  *	warnings (the site's state, not the file's: the exit code stays) the
  *	targets of orders that no live installer serves and those that live
  *	installers of two hosts both serve.
@@ -44,6 +55,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -54,6 +66,9 @@
 #include "parser.h"
 
 #define RUN_MAILCERT	"/run/mailcert"	/* the units' runtime directories are in it */
+#define POSTFIX_CONFIG_DIR	"/etc/postfix"	/* unless $MAIL_CONFIG, as Postfix's tools */
+#define POSTFIX_QUEUE_DIR	"/var/spool/postfix"	/* where a chrooted smtpd lives */
+#define MASTER_CF_LINE_MAX	4096
 
 /* One check-config run. */
 struct check {
@@ -191,6 +206,30 @@ static int made_by_unit(const char *dir, const char *unit)
 	return 1;
 }
 
+/* check_made_dir - a directory a role makes when it first needs it: there
+ * and usable by pw, or its parent there to be made in */
+
+static void check_made_dir(struct check *c, const char *key, const char *path, const struct passwd *pw)
+{
+	char    parent[4096];
+	struct stat st;
+
+	if (stat(path, &st) == 0) {
+		if (!S_ISDIR(st.st_mode))
+			problem(c, "%s %s: not a directory%s", key, path, "");
+		else if (pw && !can_as(pw, path, W_OK | X_OK))
+			problem(c, "%s %s: %s cannot write it", key, path, pw->pw_name);
+		return;
+	}
+	parent_of(path, parent, sizeof(parent));
+	if (stat(parent, &st) != 0)
+		problem(c, "%s %s: missing, and so is %s to make it in", key, path, parent);
+	else if (pw && !can_as(pw, parent, W_OK | X_OK))
+		problem(c, "%s %s: missing, and %s cannot make it", key, path, pw->pw_name);
+	else
+		printf("%s: not there yet; made (mode 0700) when first needed\n", path);
+}
+
 static void check_milter_user(struct check *c)
 {
 	const struct config *cfg = c->cfg;
@@ -218,6 +257,7 @@ static void check_milter_user(struct check *c)
 		if (!can_as(&pw, cfg->orders_path, R_OK) && access(cfg->orders_path, F_OK) == 0)
 			problem(c, "%s cannot read the order book %s%s", pw.pw_name, cfg->orders_path, "");
 	}
+	check_made_dir(c, "[milter] spool_dir", cfg->spool_dir, &pw);
 	free(pw.pw_name);
 }
 
@@ -275,6 +315,116 @@ static void check_pgsql_roles(struct check *c)
 		c->problems++;
 }
 
+/* example_domain - a name under RFC 2606's example domains */
+
+static int example_domain(const char *name)
+{
+	static const char *const examples[] = {"example.com", "example.net", "example.org"};
+	const char *at = strrchr(name, '@');
+	size_t  len;
+	size_t  i;
+
+	name = at ? at + 1 : name;
+	len = strlen(name);
+	for (i = 0; i < sizeof(examples) / sizeof(examples[0]); i++) {
+		size_t  n = strlen(examples[i]);
+
+		if (len >= n && strcasecmp(name + len - n, examples[i]) == 0
+		    && (len == n || name[len - n - 1] == '.'))
+			return 1;
+	}
+	return 0;
+}
+
+/* check_example_values - what the shipped example leaves to fill in */
+
+static void check_example_values(struct check *c)
+{
+	const struct config *cfg = c->cfg;
+	size_t  i;
+
+	if (cfg->authserv_id && example_domain(cfg->authserv_id))
+		problem(c, "[milter] authserv_id %s is the example's: write the authserv-id your DKIM "
+			"verifier puts in Authentication-Results on this host (OpenDKIM's AuthservID)%s%s",
+			cfg->authserv_id, "", "");
+	for (i = 0; i < cfg->watch_addresses.count; i++)
+		if (example_domain(cfg->watch_addresses.items[i]))
+			problem(c, "[milter] watch_addresses %s is the example's: write the address your CA "
+				"account mails certificates to%s%s", cfg->watch_addresses.items[i], "", "");
+	if (cfg->notify_from && example_domain(cfg->notify_from))
+		problem(c, "[notify] from %s is the example's: write an address of yours%s%s",
+			cfg->notify_from, "", "");
+	if (cfg->targets == NULL)
+		problem(c, "no [target NAME]: an issued certificate has nowhere to be installed "
+			"(contrib/targets has examples)%s%s%s", "", "", "");
+}
+
+/* check_web_password_file - the web view reads it as [web] user */
+
+static void check_web_password_file(struct check *c)
+{
+	struct passwd pw;
+
+	if (c->cfg->web_password_file == NULL)
+		return;
+	check_role_user(c, "[web] user", c->cfg->web_user, &pw);
+	if (pw.pw_name && !can_as(&pw, c->cfg->web_password_file, R_OK))
+		problem(c, "[web] password_file %s: %s cannot read it (chown %s it, mode 0600)",
+			c->cfg->web_password_file, pw.pw_name, pw.pw_name);
+	free(pw.pw_name);
+}
+
+/* smtpd_chroot_line - the line of master.cf whose smtpd runs chrooted, 0
+ * when none does (or master.cf cannot be read) */
+
+static int smtpd_chroot_line(const char *master_cf)
+{
+	char    line[MASTER_CF_LINE_MAX];
+	char    field[8][64];
+	FILE   *fp;
+	int     number = 0;
+	int     found = 0;
+
+	if ((fp = fopen(master_cf, "r")) == NULL)
+		return 0;
+	while (!found && fgets(line, sizeof(line), fp)) {
+		number++;
+		if (line[0] == '#' || line[0] == ' ' || line[0] == '\t')
+			continue;		/* a comment, or -o options of the line before */
+		if (sscanf(line, "%63s %63s %63s %63s %63s %63s %63s %63s", field[0], field[1], field[2],
+			   field[3], field[4], field[5], field[6], field[7]) == 8
+		    && strcmp(field[1], "inet") == 0 && strcmp(field[4], "y") == 0
+		    && (strcmp(field[7], "smtpd") == 0 || strcmp(field[7], "postscreen") == 0))
+			found = number;
+	}
+	fclose(fp);
+	return found;
+}
+
+static void check_milter_chroot(struct check *c)
+{
+	const char *dir = getenv("MAIL_CONFIG");
+	const char *sock = c->cfg->milter_socket;
+	char    master_cf[4096];
+	int     line;
+
+	if (strncmp(sock, "unix:", 5) == 0)
+		sock += 5;
+	else if (strncmp(sock, "local:", 6) == 0)
+		sock += 6;
+	else
+		return;			/* inet: reachable from a chroot */
+	snprintf(master_cf, sizeof(master_cf), "%s/master.cf", dir && *dir == '/' ? dir : POSTFIX_CONFIG_DIR);
+	if ((line = smtpd_chroot_line(master_cf)) == 0
+	    || strncmp(sock, POSTFIX_QUEUE_DIR "/", strlen(POSTFIX_QUEUE_DIR) + 1) == 0)
+		return;
+	fprintf(stderr, "mailcert: [milter] socket %s: Postfix's smtpd runs chrooted (%s line %d) and "
+		"cannot reach it; put it under %s (socket = unix:%s/mailcert/milter.sock, see "
+		"contrib/postfix/README.md) or use inet:10025@127.0.0.1\n", c->cfg->milter_socket,
+		master_cf, line, POSTFIX_QUEUE_DIR, POSTFIX_QUEUE_DIR);
+	c->problems++;
+}
+
 static void check_socket_dirs(struct check *c)
 {
 	char    dir[4096];
@@ -312,6 +462,25 @@ static void report_installers(struct ledger *book)
 	json_decref(report);
 }
 
+/* print_installed_order - a target with no open order: whose certificate
+ * it holds, if any */
+
+static void print_installed_order(struct ledger *book, const char *target)
+{
+	struct order *orders;
+	size_t  count = 0;
+	char    when[32];
+
+	if (book_installed_orders_on_target(book, target, &orders, &count) < 0 || count == 0) {
+		printf(" no open order, no certificate installed");
+		return;
+	}
+	printf(" no open order; order %lld (%s) installed", orders[0].id, orders[0].domain);
+	if (orders[0].expires_at > 0)
+		printf(", its certificate expires %s", cli_time(orders[0].expires_at, when, sizeof(when)));
+	orders_free(orders, count);
+}
+
 /* report_targets - which open orders use which target (when the book reads) */
 
 static void report_targets(struct cli *cli, struct check *c)
@@ -335,7 +504,9 @@ static void report_targets(struct cli *cli, struct check *c)
 		printf("target %-20s", t->name);
 		for (i = 0; i < count; i++)
 			printf("%s order %lld (%s)", i ? "," : "", orders[i].id, orders[i].domain);
-		printf("%s\n", count ? "" : " no open order");
+		if (count == 0)
+			print_installed_order(book, t->name);
+		printf("\n");
 		if (count > 1)
 			problem(c, "target %s: %s open orders share it; the second install overwrites the "
 				"first's files%s", t->name, count == 2 ? "two" : "several", "");
@@ -385,10 +556,14 @@ int cmd_check_config(struct cli *cli, int argc, char **argv)
 		 && strncmp(cli->cfg->notify_smtp, "smtps://", 8) != 0)
 		problem(&c, "[notify] smtp %s: not an smtp:// or smtps:// URL%s%s", cli->cfg->notify_smtp,
 			"", "");
+	check_example_values(&c);
 	check_targets(&c);
 	check_milter_user(&c);
+	check_milter_chroot(&c);
 	check_role_user(&c, "[approve] user", cli->cfg->approve_user, &pw);
 	free(pw.pw_name);
+	check_made_dir(&c, "[installer] state_dir", cli->cfg->state_dir, NULL);
+	check_web_password_file(&c);
 	check_socket_dirs(&c);
 	check_pgsql_roles(&c);
 	report_targets(cli, &c);

@@ -33,6 +33,7 @@
 #include "cli.h"
 #include "imap_fetch.h"
 #include "msg.h"
+#include "reload.h"
 #include "mymalloc.h"
 #include "verify.h"
 
@@ -79,6 +80,7 @@ static int watch(struct due *boxes, size_t n, struct fetch_env *env, const struc
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	for (;;) {
 		now = (long long) time(NULL);
@@ -105,6 +107,8 @@ static int watch(struct due *boxes, size_t n, struct fetch_env *env, const struc
 			msg_info("stopping on signal %d", sig);
 			return 0;
 		}
+		if (sig == SIGHUP)
+			reload_now("fetch");
 	}
 }
 
@@ -182,6 +186,7 @@ int cmd_fetch(struct cli *cli, int argc, char **argv)
 	env.ledger = cli->ledger;
 	env.intake = &intake;
 	if (watching) {
+		reload_catch(cli->config_path, cli_reload_check);
 		failed = watch(boxes, n, &env, cli->cfg) < 0;
 	} else {
 		for (size_t i = 0; i < n; i++)

@@ -38,6 +38,7 @@
 #include "json_text.h"
 #include "msg.h"
 #include "mymalloc.h"
+#include "reload.h"
 
 #define EXPIRING_DAYS	30
 #define EXIT_UNKNOWN	3
@@ -82,8 +83,10 @@ int cmd_install(struct cli *cli, int argc, char **argv)
 	cli->patient = watch;
 	if (cli_open_ledger(cli) < 0 || open_installer_log(cli, watch) != 0)
 		return 1;
-	if (watch)
+	if (watch) {
+		reload_catch(cli->config_path, cli_reload_check);
 		return install_watch(cli->ledger, cli->cfg, cli->self);
+	}
 	if (install_pending(cli->ledger, cli->cfg, cli->self, &ran, &failed) < 0)
 		return 1;
 	printf("%d job(s) run, %d not installed\n", ran, failed);

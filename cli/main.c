@@ -35,8 +35,10 @@
 
 #include "cli.h"
 #include "msg.h"
+#include "parser.h"
 #include "printable.h"
 #include "privs.h"
+#include "reload.h"
 #include "strbuf.h"
 #include "wake.h"
 
@@ -157,6 +159,23 @@ int cli_common_option(const struct cli *cli, int ch, int *rc)
 	}
 	*rc = cli_usage_error(cli, "unknown option or missing value (see above)");
 	return 1;
+}
+
+/* cli_reload_check - a configuration a daemon may start again with */
+
+int cli_reload_check(const char *config_path, struct strbuf *why)
+{
+	struct config *cfg;
+	struct parser *parser;
+
+	if (config_load(config_path, &cfg, why) < 0)
+		return -1;
+	parser = parser_new(cfg, why);
+	config_free(cfg);
+	if (parser == NULL)
+		return -1;
+	parser_free(parser);
+	return 0;
 }
 
 int cli_load_config(struct cli *cli)
@@ -428,6 +447,7 @@ int main(int argc, char **argv)
 	int     rc;
 
 	memset(&cli, 0, sizeof(cli));
+	reload_keep_argv(argc, argv);	/* a daemon's SIGHUP starts it again so */
 	cli.config_path = MAILCERT_DEFAULT_CONFIG;
 	cli.self = self_path(argv[0]);
 	msg_open("mailcert", MSG_TO_STDERR, &why);

@@ -45,6 +45,7 @@
 
 #include "install.h"
 #include "msg.h"
+#include "reload.h"
 #include "wake.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -224,6 +225,7 @@ int install_watch(struct ledger *ledger, const struct config *cfg, const char *s
 	catch_stop_signals();
 	msg_info("installer waiting on %s (logging to %s)", cfg->wake_socket, msg_destination());
 	while (!stop_requested) {
+		reload_if_asked("installer");
 		failed = 0;
 		if (next_due <= (long long) time(NULL))
 			next_due = 0;
@@ -231,6 +233,7 @@ int install_watch(struct ledger *ledger, const struct config *cfg, const char *s
 		if (stop_requested)
 			break;
 		watch_expiry(ledger, cfg, &next_expiry);
+		reload_if_asked("installer");	/* one that came during the pass */
 		wake_wait(fd, ledger_listen(ledger, LEDGER_CHANNEL_INSTALL), wait_ms(cfg, next_due, next_expiry),
 			  &last_pass);
 	}

@@ -27,11 +27,14 @@
  *	takes the signals with sigtimedwait().  SIGHUP (and SIGUSR1) reloads
  *	the configuration and profiles: a new set is built and swapped in
  *	whole, or the old one is kept when the new one has an error.
- *	SIGTERM and SIGINT stop the milter with smfi_stop().  See
- *	mailcert-milter(8).
+ *	SIGTERM and SIGINT stop the milter with smfi_stop(); libmilter's
+ *	listener looks whether it was stopped only between two connections
+ *	or every five seconds, so the milter then connects to its own socket
+ *	(stop_listener()) and stops at once.  See mailcert-milter(8).
  * LICENSE
  *	See the README of mailcert.
  */
+#define _GNU_SOURCE		/* pthread_timedjoin_np */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -42,7 +45,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netdb.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -57,6 +63,10 @@
 #define MILTER_BACKLOG		128
 #define MILTER_SOCKET_UMASK	0117	/* socket rw for user and group only */
 #define SIGNAL_POLL_SECONDS	1
+#define NUDGE_TIMEOUT_SECONDS	1	/* connecting to our own socket */
+#define NUDGE_INTERVAL_MS	100	/* between two such, until it stopped */
+
+static char *listening_on;		/* the socket opened, as configured */
 
 /* What one run of the milter was started with. */
 struct options {
@@ -160,6 +170,7 @@ static void open_milter_socket(const struct config *cfg, const struct role_user 
 		msg_fatal("cannot open the milter socket %s (in use, or its directory missing?)",
 			  cfg->milter_socket);
 	umask(old_umask);
+	listening_on = xstrdup(cfg->milter_socket);
 	if (path && (user->name || gid != (gid_t) -1)
 	    && chown(path, user->name ? user->uid : (uid_t) -1, gid) < 0)
 		msg_fatal("cannot give %s to the milter's user and group: %s", path, strerror(errno));
@@ -235,6 +246,57 @@ static void reload(const char *config_path, struct watch *watch)
 
 /* Serving ---------------------------------------------------------------- */
 
+/* connect_briefly - connect to addr and hang up: the listener wakes */
+
+static void connect_briefly(int family, const struct sockaddr *addr, socklen_t len)
+{
+	struct timeval limit = {NUDGE_TIMEOUT_SECONDS, 0};
+	int     fd;
+
+	if ((fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return;
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof(limit));
+	(void) connect(fd, addr, len);
+	close(fd);
+}
+
+/* nudge_listener - one connection to the milter's own socket, so that
+ * libmilter's listener sees smfi_stop() now rather than in MI_CHK_TIME */
+
+static void nudge_listener(const char *spec)
+{
+	const char *path = unix_socket_path(spec);
+	struct addrinfo hints;
+	struct addrinfo *res;
+	struct sockaddr_un sun;
+	char    port[16];
+	const char *at;
+	const char *colon;
+
+	if (path) {
+		if (strlen(path) >= sizeof(sun.sun_path))
+			return;
+		memset(&sun, 0, sizeof(sun));
+		sun.sun_family = AF_UNIX;
+		memcpy(sun.sun_path, path, strlen(path) + 1);
+		connect_briefly(AF_UNIX, (struct sockaddr *) &sun, sizeof(sun));
+		return;
+	}
+	/* inet:PORT@HOST, inet6:PORT@HOST */
+	if ((colon = strchr(spec, ':')) == NULL || (at = strchr(colon, '@')) == NULL
+	    || (size_t) (at - colon - 1) >= sizeof(port))
+		return;
+	memcpy(port, colon + 1, (size_t) (at - colon - 1));
+	port[at - colon - 1] = 0;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = strncmp(spec, "inet6:", 6) == 0 ? AF_INET6 : AF_INET;
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(at + 1, port, &hints, &res) != 0)
+		return;
+	connect_briefly(res->ai_family, res->ai_addr, res->ai_addrlen);
+	freeaddrinfo(res);
+}
+
 static void *milter_thread(void *arg)
 {
 	int    *status = arg;
@@ -254,6 +316,43 @@ static void block_signals(sigset_t *set)
 	pthread_sigmask(SIG_BLOCK, set, NULL);
 }
 
+static void *stop_thread(void *arg)
+{
+	(void) arg;
+	smfi_stop();			/* waits for the listener's lock */
+	return NULL;
+}
+
+/* stop_listener - smfi_stop() marks libmilter stopped at once but then
+ * waits for the listener, which holds its lock in select() for up to
+ * MI_CHK_TIME: so it runs in a thread of its own while this one connects
+ * to the socket until the listener has seen the mark and smfi_main()
+ * returned */
+
+static void stop_listener(pthread_t milter)
+{
+	struct timespec until;
+	pthread_t stopper;
+
+	if (pthread_create(&stopper, NULL, stop_thread, NULL) != 0) {
+		smfi_stop();
+		pthread_join(milter, NULL);
+		return;
+	}
+	for (;;) {
+		nudge_listener(listening_on);
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += NUDGE_INTERVAL_MS * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		if (pthread_timedjoin_np(milter, NULL, &until) == 0)
+			break;
+	}
+	pthread_join(stopper, NULL);
+}
+
 static int serve(const char *config_path, struct watch *watch)
 {
 	struct timespec poll = {SIGNAL_POLL_SECONDS, 0};
@@ -271,8 +370,8 @@ static int serve(const char *config_path, struct watch *watch)
 			reload(config_path, watch);
 		} else if (sig == SIGTERM || sig == SIGINT) {
 			msg_info("stopping on signal %d", sig);
-			smfi_stop();
-			break;
+			stop_listener(thread);
+			return status == MI_SUCCESS ? 0 : 1;
 		}
 	}
 	pthread_join(thread, NULL);

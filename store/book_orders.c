@@ -8,6 +8,7 @@
  *	int book_close_order(ledger, id, enum book_status status, reason, who)
  *	int book_link_successor(ledger, predecessor, successor)
  *	int book_open_orders_on_target(ledger, target, except, orders, count)
+ *	int book_installed_orders_on_target(ledger, target, orders, count)
  *	int book_orders_with_key(ledger, spki_sha256, orders, count)
  *	int book_orders_with_ca_order(ledger, ca, ca_order, orders, count)
  *	int book_orders_near_domain(ledger, ca, domain, max, orders, count)
@@ -178,6 +179,29 @@ int book_open_orders_on_target(struct ledger *ledger, const char *target, long l
 	db_bind_text(st, 1, target);
 	db_bind_int(st, 2, except);
 	return select_orders(ledger, st, orders, count, 0);
+}
+
+/* installed_from_row - an order and the expiry of what root installed */
+
+static void installed_from_row(struct db_stmt *st, void *out)
+{
+	struct order *o = out;
+
+	order_from_row(st, o);
+	o->expires_at = db_int(st, ORDER_COLUMN_COUNT);
+}
+
+int book_installed_orders_on_target(struct ledger *ledger, const char *target,
+				    struct order **orders, size_t *count)
+{
+	struct db_stmt *st;
+
+	st = db_prepare(ledger->db, "SELECT " ORDER_COLUMNS ", (SELECT i.not_after FROM book.installs i "
+			"WHERE i.order_id = o.id AND i.state = 'done' ORDER BY i.id DESC LIMIT 1) "
+			"FROM book.orders o WHERE o.target = $1 AND o.status = 'installed' ORDER BY o.id DESC");
+	db_bind_text(st, 1, target);
+	return ledger_collect(ledger, st, installed_from_row, sizeof(struct order), 1, (void **) orders,
+			      count, "listing orders");
 }
 
 /* collect_ids - the order ids of a name query, added to ids (no repeats) */

@@ -131,6 +131,9 @@ int db_pgsql_down(const struct db *db);
 struct db *db_sqlite_open(const char *path, int read_only, int busy_timeout_ms, struct strbuf *err);
 /* Attach the order book file as "book"; read_only as the URI says. */
 int db_sqlite_attach(struct db *db, const char *path, int read_only);
+/* An empty book in memory as "book" (writable beside a read-only main). */
+int db_sqlite_attach_empty(struct db *db);
+int db_sqlite_detach_book(struct db *db);
 
 
 #endif

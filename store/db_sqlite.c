@@ -7,6 +7,8 @@
  *	struct db *db_sqlite_open(const char *path, int read_only,
  *				  int busy_timeout_ms, struct strbuf *err)
  *	int db_sqlite_attach(struct db *db, const char *path, int read_only)
+ *	int db_sqlite_attach_empty(struct db *db)
+ *	int db_sqlite_detach_book(struct db *db)
  * DESCRIPTION
  *	db_sqlite_open() opens path (":memory:" for a connection that only
  *	attaches) with SQLITE_OPEN_NOFOLLOW (a symbolic link is refused, not
@@ -15,6 +17,9 @@
  *
  *	db_sqlite_attach() attaches the order book as schema "book", read
  *	only (mode=ro) when asked: the intake sees the order book so.
+ *	db_sqlite_attach_empty() attaches a private database in memory as
+ *	"book" instead (one that root has not made yet is read as empty), and
+ *	db_sqlite_detach_book() lets go of either.
  * LICENSE
  *	See the README of mailcert.
  */
@@ -177,9 +182,35 @@ struct db *db_sqlite_open(const char *path, int read_only, int busy_timeout_ms, 
 	return db;
 }
 
+/* attach_sql - run ATTACH or DETACH with one text parameter, or none */
+
+static int attach_sql(struct db *db, const char *sql, const char *param)
+{
+	struct db_stmt *st = db_prepare(db, sql);
+	int     rc;
+
+	if (st == NULL)
+		return -1;
+	if (param)
+		db_bind_text(st, 1, param);
+	rc = db_step(st) == DB_ERROR ? -1 : 0;
+	db_release(st);
+	return rc;
+}
+
+int db_sqlite_attach_empty(struct db *db)
+{
+	/* a private database in memory, writable even beside a read-only main */
+	return attach_sql(db, "ATTACH DATABASE 'file:mailcert-empty-book?mode=memory' AS book", NULL);
+}
+
+int db_sqlite_detach_book(struct db *db)
+{
+	return attach_sql(db, "DETACH DATABASE book", NULL);
+}
+
 int db_sqlite_attach(struct db *db, const char *path, int read_only)
 {
-	struct db_stmt *st;
 	char   *uri;
 	char   *p;
 	int     rc;
@@ -194,14 +225,7 @@ int db_sqlite_attach(struct db *db, const char *path, int read_only)
 			*p++ = *path;
 	}
 	strcpy(p, read_only ? "?mode=ro" : "?mode=rwc");
-	st = db_prepare(db, "ATTACH DATABASE $1 AS book");
-	if (st == NULL) {
-		free(uri);
-		return -1;
-	}
-	db_bind_text(st, 1, uri);
-	rc = db_step(st) == DB_ERROR ? -1 : 0;
-	db_release(st);
+	rc = attach_sql(db, "ATTACH DATABASE $1 AS book", uri);
 	free(uri);
 	return rc;
 }

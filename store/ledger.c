@@ -10,6 +10,7 @@
  *	void ledger_rollback(ledger)
  *	const char *ledger_error(ledger); int ledger_busy(ledger)
  *	long long ledger_change_token(ledger)
+ *	int ledger_refresh(ledger)
  *	int ledger_integrity_check(ledger, struct strbuf *result)
  * DESCRIPTION
  *	The role decides what is opened, and how:
@@ -30,6 +31,12 @@
  *	LEDGER_ROLE_OWNER	both read-write and migrated: ledger init and
  *				copy.  With SQLite only for an intake's ledger
  *				that does not exist yet (a copy's destination).
+ *
+ *	With SQLite, an order book that root has not made yet is read by the
+ *	intake and reader roles as an empty one (a private database in
+ *	memory of the current schema), so that nothing exits for it;
+ *	ledger_refresh() (which ledger_begin() and ledger_change_token() call,
+ *	and the approver once a pass) attaches the real one once it exists: 1 when it did.
  *
  *	With [ledger] url the ledger is one PostgreSQL database, the stores
  *	its schemas "intake" and "book" (schema.c), and the role decides the
@@ -337,6 +344,20 @@ static int make_intake(const struct ledger_location *where, struct strbuf *err)
 	return 0;
 }
 
+/* attach_empty_book - the book root has not made yet, as an empty one of
+ * the current schema: nothing is watched, no order is found */
+
+static int attach_empty_book(struct ledger *ledger)
+{
+	if (db_sqlite_attach_empty(ledger->db) < 0)
+		return -1;
+	if (ledger_migrate_book(ledger) < 0)
+		return -1;
+	msg_info("%s: the order book does not exist yet; read as empty until root makes it "
+		 "(mailcert ledger init, or the first order)", ledger->book_awaited);
+	return 0;
+}
+
 static int open_sqlite(struct ledger *ledger, const struct ledger_location *where,
 		       struct strbuf *err)
 {
@@ -356,11 +377,8 @@ static int open_sqlite(struct ledger *ledger, const struct ledger_location *wher
 	}
 	if (read_only && access(where->intake_path, F_OK) != 0 && make_intake(where, err) < 0)
 		return -1;
-	if (!book_only && !owner && access(where->book_path, F_OK) != 0) {
-		sb_appendf(err, "%s: the order book does not exist yet (the first mailcert order command, "
-			   "as root, makes it)", where->book_path);
-		return -1;
-	}
+	if (!book_only && !owner && access(where->book_path, F_OK) != 0)
+		ledger->book_awaited = xstrdup(where->book_path);	/* read as empty until it is */
 	creating = !book_only && !read_only && access(where->intake_path, F_OK) != 0;
 	ledger->db = db_sqlite_open(book_only ? ":memory:" : where->intake_path, read_only,
 				    where->busy_timeout_ms, err);
@@ -378,7 +396,8 @@ static int open_sqlite(struct ledger *ledger, const struct ledger_location *wher
 		sb_appendf(err, "%s: %s", where->intake_path, ledger->error);
 		return -1;
 	}
-	if (db_sqlite_attach(ledger->db, where->book_path, !book_only && !owner) < 0) {
+	if (ledger->book_awaited ? attach_empty_book(ledger) < 0
+	    : db_sqlite_attach(ledger->db, where->book_path, !book_only && !owner) < 0) {
 		ledger_fail(ledger, NULL);
 		sb_appendf(err, "%s: cannot open the order book: %s", where->book_path, ledger->error);
 		return -1;
@@ -514,6 +533,7 @@ void ledger_close(struct ledger *ledger)
 	if (ledger == NULL)
 		return;
 	db_close(ledger->db);
+	free(ledger->book_awaited);
 	free(ledger);
 }
 
@@ -526,6 +546,8 @@ static const char *begin_sql(const struct ledger *ledger)
 
 int ledger_begin(struct ledger *ledger)
 {
+	if (ledger->book_awaited && !ledger->in_transaction)
+		(void) ledger_refresh(ledger);	/* an error: the empty book is kept */
 	if (db_exec(ledger->db, begin_sql(ledger)) < 0)
 		return ledger_fail(ledger, NULL);
 	ledger->in_transaction = 1;
@@ -593,6 +615,27 @@ static long long pragma_value(struct ledger *ledger, const char *sql)
 	return value;
 }
 
+int ledger_refresh(struct ledger *ledger)
+{
+	if (ledger->book_awaited == NULL || ledger->in_transaction || access(ledger->book_awaited, F_OK) != 0)
+		return 0;
+	if (db_sqlite_detach_book(ledger->db) < 0)
+		return ledger_fail(ledger, "letting go of the empty order book");
+	if (db_sqlite_attach(ledger->db, ledger->book_awaited, 1) < 0
+	    || ledger_schema_version(ledger, 1) != LEDGER_BOOK_VERSION) {
+		ledger_fail(ledger, "opening the order book root made");
+		db_sqlite_detach_book(ledger->db);
+		db_sqlite_attach_empty(ledger->db);
+		ledger_migrate_book(ledger);
+		return -1;
+	}
+	msg_info("%s: the order book exists now; reading it", ledger->book_awaited);
+	free(ledger->book_awaited);
+	ledger->book_awaited = NULL;
+	ledger->book_generation++;
+	return 1;
+}
+
 long long ledger_change_token(struct ledger *ledger)
 {
 	long long intake;
@@ -603,11 +646,13 @@ long long ledger_change_token(struct ledger *ledger)
 			return -1;
 		return db_pgsql_notifications(ledger->db);
 	}
+	if (ledger_refresh(ledger) < 0)
+		return -1;
 	book = pragma_value(ledger, "PRAGMA book.data_version");
 	intake = ledger->role == LEDGER_ROLE_BOOK ? 0 : pragma_value(ledger, "PRAGMA main.data_version");
 	if (book < 0 || intake < 0)
 		return -1;
-	return (book << 32) ^ intake;
+	return ((book + ledger->book_generation) << 32) ^ intake;
 }
 
 static int append_result(void *ctx, struct db_stmt *st)

@@ -250,7 +250,11 @@ int ledger_begin(struct ledger *ledger);
 int ledger_commit(struct ledger *ledger);
 void ledger_rollback(struct ledger *ledger);
 int ledger_schema_version(struct ledger *ledger, int book);
-/* Changes whenever another connection commits to either store. */
+/* SQLite: attach the order book root made since the ledger was opened (it
+ * was read as empty until then): 1 when it did, 0, -1. */
+int ledger_refresh(struct ledger *ledger);
+/* Changes whenever another connection commits to either store (or the
+ * awaited order book appears). */
 long long ledger_change_token(struct ledger *ledger);
 int ledger_integrity_check(struct ledger *ledger, struct strbuf *result);
 /* Tests: see the SQL of every statement run. */
@@ -318,6 +322,9 @@ int book_link_successor(struct ledger *ledger, long long predecessor, long long 
 /* The open orders other than except that install into target. */
 int book_open_orders_on_target(struct ledger *ledger, const char *target, long long except,
 			       struct order **orders, size_t *count);
+/* The newest installed order (its certificate in place) on target: count 0 or 1. */
+int book_installed_orders_on_target(struct ledger *ledger, const char *target,
+				    struct order **orders, size_t *count);
 /* Orders by the SHA-256 of their public key, newest first (any status). */
 int book_orders_with_key(struct ledger *ledger, const char *spki_sha256,
 			 struct order **orders, size_t *count);

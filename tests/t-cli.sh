@@ -15,7 +15,7 @@ mkdir -p "$T/out" "$T/out2"
 	base_config "$user"
 	cat <<CONF
 [milter]
-authserv_id = mx.example.net
+authserv_id = mx.provider.test
 socket = unix:$T/run/milter/milter.sock
 [notify]
 sendmail = /bin/true
@@ -155,6 +155,11 @@ check_contains "ledger --json --order" "$(mc ledger --json --order 1 | json 'd[0
 check_eq "ledger --json of an order with no events is empty" "$(mc ledger --json --order 7)" "[]"
 
 # check-config ------------------------------------------------------------------
+# Postfix's master.cf as check-config finds it ($MAIL_CONFIG, as Postfix's
+# own tools): here an smtpd that is not chrooted
+mkdir -p "$T/postfix"
+printf 'smtp      inet  n       -       n       -       -       smtpd\n' >"$T/postfix/master.cf"
+export MAIL_CONFIG="$T/postfix"
 out=$(mc check-config 2>&1); rc=$?
 check_eq "check-config accepts a good file" "$rc" "0"
 check_contains "check-config says ok" "$out" "$T/mailcert.conf: ok"
@@ -186,6 +191,40 @@ if [ "$(id -u)" -eq 0 ]; then
 	check_contains "check-config says the milter's user cannot make its socket" "$err" \
 		"cannot make its socket in $T/nowhere"
 fi
+# What the shipped example leaves to fill in, directories that cannot be
+# made, a password file the web view cannot read, a chrooted smtpd
+{
+	printf '[milter]\nuser = %s\nauthserv_id = mx.example.net\nwatch_addresses = certificates@Example.NET\n' "$user"
+	printf 'socket = unix:%s/run/milter/milter.sock\nspool_dir = %s/no/such/spool\n' "$T" "$T"
+	printf '[ledger]\n'; ledger_lines "$user"
+	printf '[installer]\nkey_dir = %s/keys\nstate_dir = %s/gone/state\nwake_socket = %s/run/installer/wake.sock\n' "$T" "$T" "$T"
+	printf '[approve]\nuser = %s\nwake_socket = %s/run/approver/wake.sock\n' "$user" "$T"
+	printf '[notify]\nsendmail = /bin/true\nfrom = mailcert@mail.example.org\n[ca]\ntrust_store = /etc/ssl/certs/ca-certificates.crt\n'
+	printf '[web]\nuser = %s\npassword_file = %s/web.passwd\n' "$user" "$T"
+} >"$T/example.conf"
+chmod 0644 "$T/example.conf"
+printf 'ops:%s\n' "$(openssl passwd -6 -salt s4ltS4lt pw)" >"$T/web.passwd"
+chmod 0600 "$T/web.passwd"
+printf 'smtp      inet  n       -       y       -       -       smtpd\n' >"$T/postfix/master.cf"
+err=$("$MAILCERT" -c "$T/example.conf" check-config 2>&1); rc=$?
+check_eq "check-config fails on the example's values" "$rc" "1"
+check_contains "it names the example's authserv_id" "$err" "[milter] authserv_id mx.example.net is the example's"
+check_contains "and the example's watched address" "$err" "[milter] watch_addresses certificates@Example.NET is the example's"
+check_contains "and the example's sender" "$err" "[notify] from mailcert@mail.example.org is the example's"
+check_contains "and that there is no target" "$err" "no [target NAME]: an issued certificate has nowhere to be installed"
+check_contains "a spool_dir that cannot be made is named" "$err" \
+	"[milter] spool_dir $T/no/such/spool: missing, and so is $T/no/such to make it in"
+check_contains "and a state_dir" "$err" "[installer] state_dir $T/gone/state: missing, and so is $T/gone to make it in"
+check_contains "a chrooted smtpd cannot reach a socket outside its queue directory" "$err" \
+	"[milter] socket unix:$T/run/milter/milter.sock: Postfix's smtpd runs chrooted ($T/postfix/master.cf line 1)"
+if [ "$(id -u)" -eq 0 ]; then
+	check_contains "a password file the web view's user cannot read is named" "$err" \
+		"[web] password_file $T/web.passwd: $user cannot read it (chown $user it, mode 0600)"
+fi
+out=$(mc check-config 2>&1)
+check_contains "where spool_dir is not made yet, check-config says it will be" "$out" \
+	"$T/intake/spool: not there yet; made (mode 0700) when first needed"
+printf 'smtp      inet  n       -       n       -       -       smtpd\n' >"$T/postfix/master.cf"
 printf '[milter]\nauthserv_id = x\n\n[ledgr]\npath = /tmp/x.db\n' >"$T/typo.conf"
 err=$("$MAILCERT" -c "$T/typo.conf" orders 2>&1); rc=$?
 check_eq "a typo in a section stops every command" "$rc" "1"

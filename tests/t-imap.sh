@@ -206,3 +206,23 @@ chmod 0600 "$T/imap.password"
 check_eq "none of them recorded anything" "$(messages)" "$recorded"
 out=$(mc fetch --mailbox account 2>&1)
 check_eq "then the right settings take the new mail" "$(messages)" "$((recorded + 1))"
+
+# fetch --watch reloads on SIGHUP ----------------------------------------------------------
+# Started with the wrong password it fails and waits; the file put right
+# and SIGHUP (the unit's ExecReload) make it start again with the new one
+# and take the mail that waits.
+sed 's/^Message-ID: <match-ours@/Message-ID: <match-ours-hup@/' "$T/mails/approval.eml" >"$T/mails/hup.eml"
+put certs hup "$T/mails/hup.eml"
+write_config "" "$T/wrong.password"
+"$MAILCERT" -c "$T/mailcert.conf" fetch --watch >"$T/watch.log" 2>&1 &
+watch_pid=$!
+at_exit "kill $watch_pid 2>/dev/null"
+check "fetch --watch with the wrong password says so and waits" wait_for 10 grep -q "login refused" "$T/watch.log"
+write_config
+kill -HUP "$watch_pid"
+check "SIGHUP: it reads the file again and starts again with it" wait_for 10 grep -q "fetch starts again with it" "$T/watch.log"
+check "and takes the mail that waited" wait_for 10 grep -q "match-ours-hup@" "$T/watch.log"
+check "still the same process" kill -0 "$watch_pid"
+kill -TERM "$watch_pid"
+wait "$watch_pid"
+check_eq "and it stops cleanly on SIGTERM" "$?" "0"

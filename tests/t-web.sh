@@ -246,8 +246,10 @@ wait "$serve_pid"
 check_eq "serve stops cleanly on SIGTERM" "$?" "0"
 
 # The password file; a non-loopback listen ----------------------------------------------
+# as the man page says: owned by [web] user, mode 0600
 printf 'ops:%s\n' "$(openssl passwd -6 -salt s4ltS4lt 'correct horse')" >"$T/web.passwd"
-chmod 0644 "$T/web.passwd"
+chown "$user" "$T/web.passwd"
+chmod 0600 "$T/web.passwd"
 write_config "127.0.0.1:$web_port" "$T/web.passwd"
 start_serve
 check_eq "without credentials: 401" "$(curl -s -o /dev/null -w '%{http_code}' "$URL/orders")" "401"
@@ -255,6 +257,27 @@ check_contains "and the realm is asked for" "$(curl -sI "$URL/orders")" 'WWW-Aut
 check_eq "a wrong password: 401" "$(curl -s -o /dev/null -w '%{http_code}' -u ops:wrong "$URL/orders")" "401"
 check_eq "nothing is shown without them" "$(curl -s "$URL/api/orders" | grep -c www.example.com)" "0"
 check_eq "the right password: 200" "$(curl -s -o /dev/null -w '%{http_code}' -u 'ops:correct horse' "$URL/orders")" "200"
+# fail2ban's line: the client's address and the user name, made printable
+check "a failed login is logged with the client's address and the user" \
+	wait_for 5 grep -q 'web login failed for user "ops" from 127.0.0.1' "$T/serve.log"
+curl -s -o /dev/null -u "$(printf 'ev\033[2Jil'):x" "$URL/orders"
+check "a user name with a terminal escape is logged without it" \
+	wait_for 5 grep -q 'web login failed for user "ev?\[2Jil" from 127.0.0.1' "$T/serve.log"
+check_eq "a request without credentials is not a failed login" \
+	"$(grep -c 'web login failed' "$T/serve.log")" "2"
+# SIGHUP: a user added to the password file may log in; a file that does
+# not load keeps the users the view has
+printf 'ops2:%s\n' "$(openssl passwd -6 -salt s4ltS4lt 'battery staple')" >>"$T/web.passwd"
+kill -HUP "$serve_pid"
+check "SIGHUP reads the password file again" wait_for 10 grep -q "reload: .* its password file taken" "$T/serve.log"
+check_eq "a user added to it may then log in" \
+	"$(curl -s -o /dev/null -w '%{http_code}' -u 'ops2:battery staple' "$URL/orders")" "200"
+printf 'ops3:plaintext\n' >>"$T/web.passwd"
+kill -HUP "$serve_pid"
+check "a password file that does not load is named, the users kept" \
+	wait_for 10 grep -q "web.passwd.*the web view keeps the users it has" "$T/serve.log"
+check_eq "and they still log in" "$(curl -s -o /dev/null -w '%{http_code}' -u 'ops:correct horse' "$URL/orders")" "200"
+check "serve runs on after both" kill -0 "$serve_pid"
 kill -TERM "$serve_pid"
 wait "$serve_pid"
 write_config "0.0.0.0:$web_port"

@@ -23,6 +23,7 @@
 
 #define WEB_MAX_CONNECTIONS	256	/* at once */
 #define WEB_MAX_PER_IP		8	/* from one address: a few never hold all */
+#define WEB_LOG_USER_MAX	64	/* of a failed login's user name, logged */
 #define WEB_TIMEOUT		30	/* seconds a connection may idle */
 #define WEB_HEAD_DEADLINE	10	/* seconds a request head may take in all */
 #define WEB_PAGE_LIMIT		100	/* rows of a page unless ?limit= says */

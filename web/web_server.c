@@ -31,12 +31,21 @@
  *	seconds (web_guard.c), and one address holds at most WEB_MAX_PER_IP
  *	of the WEB_MAX_CONNECTIONS connections, so that a few addresses
  *	that trickle headers never keep the view from everybody else.
+ *
+ *	Failed logins are logged, one line each with the client's address
+ *	and the user name given ("web login failed for user U from A"), for
+ *	fail2ban; a request without credentials (a browser's first) is not.
+ *	SIGHUP reads the configuration again and takes its password file
+ *	(a user added, a password changed); a file that does not load, or
+ *	one without password_file where there was one, keeps the users the
+ *	view has.  Every other [web] key takes a restart.
  * LICENSE
  *	See the README of mailcert.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,8 +59,9 @@
 #include <microhttpd.h>
 
 #include "msg.h"
-#include "url.h"
 #include "mymalloc.h"
+#include "printable.h"
+#include "url.h"
 #include "web.h"
 
 #define WEB_REALM	"mailcert"
@@ -64,6 +74,7 @@ struct web_server {
 	const struct config *cfg;
 	struct ledger *ledger;
 	struct web_users *users;	/* NULL: no password file */
+	pthread_mutex_t users_lock;	/* a reload swaps users */
 	struct parser *parser;		/* the CA profiles */
 	struct web_guard *guard;	/* the request heads' deadline */
 };
@@ -342,19 +353,81 @@ static int loopback_host(const char *host)
 	return url_host_is_loopback(name);
 }
 
-static int authorized(const struct web_server *srv, struct MHD_Connection *conn)
+/* client_address - who connected, for the log */
+
+static void client_address(struct MHD_Connection *conn, char *buf, size_t size)
+{
+	const union MHD_ConnectionInfo *info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = info ? info->client_addr : NULL;
+
+	snprintf(buf, size, "local");
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *) sa)->sin_addr, buf, (socklen_t) size);
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *) sa)->sin6_addr, buf, (socklen_t) size);
+}
+
+static void log_failed_login(struct MHD_Connection *conn, const char *user)
+{
+	char    shown[WEB_LOG_USER_MAX];
+	char    addr[INET6_ADDRSTRLEN];
+
+	printable_buf(shown, sizeof(shown), user, PRINTABLE_ASCII | PRINTABLE_SPACES);
+	client_address(conn, addr, sizeof(addr));
+	msg_warn("web login failed for user \"%s\" from %s", shown, addr);
+}
+
+/* authorized - the request's credentials are a user's; *open_view: there
+ * is no password file */
+
+static int authorized(struct web_server *srv, struct MHD_Connection *conn, int *open_view)
 {
 	char   *password = NULL;
 	char   *user;
 	int     ok;
 
-	if (srv->users == NULL)
+	pthread_mutex_lock(&srv->users_lock);
+	*open_view = srv->users == NULL;
+	if (*open_view) {
+		pthread_mutex_unlock(&srv->users_lock);
 		return 1;
+	}
 	user = MHD_basic_auth_get_username_password(conn, &password);
 	ok = user && password && web_users_check(srv->users, user, password);
+	pthread_mutex_unlock(&srv->users_lock);
+	if (!ok && user)
+		log_failed_login(conn, user);
 	MHD_free(user);
 	MHD_free(password);
 	return ok;
+}
+
+/* reload_users - SIGHUP: the password file the configuration names now */
+
+static void reload_users(struct web_server *srv, const char *config_path)
+{
+	struct strbuf why = STRBUF_INIT;
+	struct config *cfg = NULL;
+	struct web_users *users = NULL;
+	struct web_users *old;
+
+	if (config_load(config_path, &cfg, &why) < 0
+	    || (cfg->web_password_file && (users = web_users_load(cfg->web_password_file, &why)) == NULL)) {
+		msg_warn("reload: %s; the web view keeps the users it has", sb_str(&why));
+	} else if (users == NULL && srv->users != NULL) {
+		msg_warn("reload: %s has no [web] password_file now; the web view keeps the users it has "
+			 "(serving without a password takes a restart)", config_path);
+	} else {
+		pthread_mutex_lock(&srv->users_lock);
+		old = srv->users;
+		srv->users = users;
+		pthread_mutex_unlock(&srv->users_lock);
+		web_users_free(old);
+		msg_info("reload: %s read again%s; other [web] keys take effect at restart", config_path,
+			 users ? ", its password file taken" : "");
+	}
+	config_free(cfg);
+	sb_free(&why);
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
@@ -364,6 +437,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	struct web_server *srv = cls;
 	struct web_request req;
 	struct web_reply reply;
+	int     open_view;
 	int     rc;
 
 	(void) version;
@@ -379,9 +453,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	}
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
 		return send_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD\n");
-	if (!authorized(srv, conn))
+	if (!authorized(srv, conn, &open_view))
 		return ask_for_password(conn);
-	if (srv->users == NULL && strncmp(srv->cfg->web_listen, "unix:", 5) != 0
+	if (open_view && strncmp(srv->cfg->web_listen, "unix:", 5) != 0
 	    && !loopback_host(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host")))
 		return send_text(conn, MHD_HTTP_MISDIRECTED_REQUEST,
 				 "without [web] password_file only a loopback Host is served\n");
@@ -413,7 +487,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 
 int web_serve(int fd, const struct config *cfg, struct ledger *ledger, struct strbuf *why)
 {
-	struct web_server srv = {cfg, ledger, NULL, NULL, NULL};
+	struct web_server srv = {cfg, ledger, NULL, PTHREAD_MUTEX_INITIALIZER, NULL, NULL};
 	struct MHD_Daemon *d;
 	struct timespec second = {1, 0};
 	sigset_t set;
@@ -430,6 +504,7 @@ int web_serve(int fd, const struct config *cfg, struct ledger *ledger, struct st
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	srv.guard = web_guard_new();
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG,
@@ -452,6 +527,8 @@ int web_serve(int fd, const struct config *cfg, struct ledger *ledger, struct st
 		 srv.users ? " (HTTP Basic, [web] password_file)" : " (loopback, no password)");
 	/* every second: the request heads past their deadline */
 	while ((sig = sigtimedwait(&set, NULL, &second)) != SIGTERM && sig != SIGINT) {
+		if (sig == SIGHUP)
+			reload_users(&srv, cfg->path);
 		shut += web_guard_expire(srv.guard, time(NULL));
 		if (shut && time(NULL) - told >= 60) {
 			msg_warn("closed %d connection%s that sent no request head within %d s",
