@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # mailcert - build, test, benchmark and install.
 #
 #   make              build/mailcert-milter and build/mailcert

@@ -17,6 +17,7 @@
  * approve_url.c (which URLs may be requested), approve_page.c (what a page
  * says), approve_notify.c (the mails to a person), approve_profile.c (the
  * CA profile's description).
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MAILCERT_APPROVE_H
 #define MAILCERT_APPROVE_H

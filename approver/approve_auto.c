@@ -23,7 +23,7 @@
  *	HTTP error, a page that says neither) may pass later (APPROVE_RETRY).
  *	why receives what happened, for the ledger, in every case.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <ctype.h>
 #include <stdlib.h>

@@ -31,7 +31,7 @@
  *	never will (a redirect off the list, to a reject link, too many):
  *	why says which.  resp is cleared with approve_response_clear().
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <stdlib.h>
 #include <string.h>

@@ -38,7 +38,7 @@
  *	APPROVE_DONE, APPROVE_RETRY (sendmail failed) or APPROVE_REFUSED
  *	(nothing that can be sent), with why.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <ctype.h>
 #include <string.h>

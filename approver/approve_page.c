@@ -17,7 +17,7 @@
  *	limits) matches text, with what it matched in what (printable); else
  *	0.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <ctype.h>
 #include <stdlib.h>

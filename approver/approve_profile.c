@@ -18,7 +18,7 @@
  *	layout; the patterns are taken as text and compiled by
  *	approve_page.c.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <string.h>
 

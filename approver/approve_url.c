@@ -36,7 +36,7 @@
  *	and no query or fragment, checked the same way: where a form is
  *	posted.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <stdlib.h>
 #include <string.h>

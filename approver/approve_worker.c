@@ -56,7 +56,7 @@
  *	action on the order's latest approval, now.  approval_mark_done() is
  *	"mailcert approve ID --done": a person approved it.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <limits.h>
 #include <stdio.h>
@@ -189,7 +189,14 @@ static int record_attempt(struct approval_job *job, int rc, const char *done_sta
 		out.state = done_state;
 		out.kind = strcmp(done_state, "approved") == 0 ? "approval_approved" : "approval_notified";
 		out.progress = strcmp(done_state, "approved") == 0 ? ORDER_APPROVED : 0;
-		return record(job, &out, why);
+		if (why && *why)
+			return record(job, &out, why);
+		if (out.progress == ORDER_APPROVED)	/* an event always says what happened */
+			snprintf(detail, sizeof(detail), "approved on the CA's page");
+		else
+			snprintf(detail, sizeof(detail), "the link and code were mailed to %s",
+				 job->order.contact ? job->order.contact : "the contact");
+		return record(job, &out, detail);
 	}
 	out.error = why;
 	if (rc == APPROVE_RETRY && job->approval->attempts < job->cfg->approve_max_attempts) {

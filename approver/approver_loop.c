@@ -18,7 +18,7 @@
  *	approval at hand; the socket is removed.  Returns 0, or 1 when the
  *	socket cannot be set up.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <poll.h>
 #include <signal.h>

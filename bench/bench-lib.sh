@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # NAME
 #	bench-lib.sh - what bench/run-bench and bench/profile-milter share
 # SYNOPSIS

@@ -21,6 +21,7 @@
  *	Returns 0, or -1 with the reason in err.
  *
  *	message_file_free() releases what message_file_read() allocated.
+ * SPDX-License-Identifier: ISC
  */
 #include <ctype.h>
 #include <errno.h>

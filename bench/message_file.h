@@ -1,6 +1,7 @@
 /*
  * message_file.h - one RFC 5322 message file, split the way an MTA hands
  * it to a milter.
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MAILCERT_BENCH_MESSAGE_FILE_H
 #define MAILCERT_BENCH_MESSAGE_FILE_H

@@ -53,6 +53,7 @@
  *	connection is then closed.
  *
  *	milter_close() sends QUIT and closes.
+ * SPDX-License-Identifier: ISC
  */
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,6 +1,7 @@
 /*
  * milter_client.h - the MTA side of the milter protocol, version 6, as
  * Postfix speaks it.
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MAILCERT_BENCH_MILTER_CLIENT_H
 #define MAILCERT_BENCH_MILTER_CLIENT_H

@@ -36,6 +36,7 @@
  *	message, eom those it answered at end of message, and headers the
  *	headers it asked to add.  Exit status 0 when at least one message
  *	was done and there was no error, 1 otherwise, 2 for bad usage.
+ * SPDX-License-Identifier: ISC
  */
 #include <errno.h>
 #include <pthread.h>

@@ -21,6 +21,7 @@
  *	as mailcert-milter).  libmilter stops the filter on SIGTERM, SIGINT
  *	or SIGHUP.  Exit status 0 after a clean stop, 1 when the socket
  *	cannot be opened, 2 for bad usage.
+ * SPDX-License-Identifier: ISC
  */
 #include <stdio.h>
 #include <stdlib.h>

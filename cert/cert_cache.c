@@ -30,7 +30,7 @@
  *	it computes on first use, as for the certificates of an X509_STORE
  *	that threads share.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <pthread.h>
 #include <stdlib.h>

@@ -1,5 +1,6 @@
 /*
  * cert_cache.h - CA certificates decoded once and shared (cert_cache.c).
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MAILCERT_CERT_CACHE_H
 #define MAILCERT_CERT_CACHE_H

@@ -28,7 +28,7 @@
  *	how many certificates they decoded.  Nothing is read past len, and no
  *	OpenSSL error is left in the thread's queue.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <stdlib.h>
 #include <string.h>

@@ -27,7 +27,7 @@
  *	trust store alone), a signature of at least CERT_MIN_SIG_BITS bits
  *	of security (no SHA-1: OpenSSL security level 2).
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <arpa/inet.h>
 #include <string.h>

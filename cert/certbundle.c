@@ -53,7 +53,7 @@
  *	cert_decode.c (PEM, DER, PKCS#7), zip_bundle.c (ZIP),
  *	chain_order.c (certbundle_order), cert_describe.c (the fields).
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <stdarg.h>
 #include <stdio.h>

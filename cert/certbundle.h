@@ -4,6 +4,7 @@
  * The MIME walker (parser.c) hands every text part and every attachment to
  * certbundle_add_*(); certbundle_order() then builds the chain by issuer and
  * subject (never by file name) and marks leaf, intermediates and root.
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MAILCERT_CERTBUNDLE_H
 #define MAILCERT_CERTBUNDLE_H

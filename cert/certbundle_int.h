@@ -1,6 +1,7 @@
 /*
  * certbundle_int.h - what the files of the certificate bundle share
  * (certbundle.c, cert_decode.c, zip_bundle.c); not for other callers.
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MAILCERT_CERTBUNDLE_INT_H
 #define MAILCERT_CERTBUNDLE_INT_H

@@ -31,7 +31,7 @@
  *	cert_is_self_issued() is that test for a root, without a signature
  *	check: 1 or 0.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <stdlib.h>
 #include <string.h>

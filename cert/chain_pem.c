@@ -20,7 +20,7 @@
  *
  *	It returns 0, or -1 when PEM cannot be written.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <openssl/bio.h>
 #include <openssl/err.h>

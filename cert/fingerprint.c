@@ -13,6 +13,7 @@
  *	certificate's own SubjectPublicKeyInfo, the same bytes that
  *	pkey_spki_sha256_hex() makes from a key, without OpenSSL's encoder
  *	machinery (the milter does this for every certificate it sees).
+ * SPDX-License-Identifier: ISC
  */
 #include <errno.h>
 #include <stdio.h>

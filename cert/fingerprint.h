@@ -1,5 +1,6 @@
 /*
  * fingerprint.h - SHA-256 fingerprints of certificates and public keys.
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MAILCERT_FINGERPRINT_H
 #define MAILCERT_FINGERPRINT_H

@@ -60,7 +60,7 @@
  *	anchor's own signature) and at most CERT_MAX_CHAIN_DEPTH deep.  The
  *	order the mail had does not matter.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <arpa/inet.h>
 #include <errno.h>

@@ -5,6 +5,7 @@
  * verify.c: cert_verify_for_order() (key, names, dates, chain to the
  * trust store) and cert_verify_chain(); install_chain.c: the PEM of the
  * verified chain's leaf and intermediates in issuer order, root left out.
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MAILCERT_VERIFY_H
 #define MAILCERT_VERIFY_H

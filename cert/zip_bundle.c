@@ -26,7 +26,7 @@
  *
  *	Returns the number of certificates decoded.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <stdlib.h>
 #include <string.h>

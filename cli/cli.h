@@ -1,5 +1,6 @@
 /*
  * cli.h - what the commands of mailcert(1) share.
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MAILCERT_CLI_H
 #define MAILCERT_CLI_H

@@ -19,7 +19,7 @@
  *	when started as root): the approver speaks HTTP to the CA and is
  *	never root.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <getopt.h>
 #include <limits.h>

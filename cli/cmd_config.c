@@ -46,7 +46,7 @@
  *	Prints each problem as "mailcert: WHAT" and "FILE: ok" when there is
  *	none; exits 0 or 1.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <errno.h>
 #include <getopt.h>

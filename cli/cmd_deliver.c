@@ -22,7 +22,7 @@
  *	EX_USAGE (64) for wrong arguments.  What was done goes to standard
  *	output and the log.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <errno.h>
 #include <getopt.h>

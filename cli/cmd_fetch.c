@@ -19,7 +19,7 @@
  *	backoff_next_try() (FETCH_RETRY_BASE doubling, never later than the
  *	next poll).
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <errno.h>
 #include <getopt.h>

@@ -20,7 +20,7 @@
  *	lines name it.  Standard input ("-") is kept in a temporary file for
  *	the second pass.  Prints "N orders imported".
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <errno.h>
 #include <getopt.h>

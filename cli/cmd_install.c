@@ -10,8 +10,15 @@
  *	the due install jobs once (installer_loop.c): status 0 when every job
  *	run was installed (or there was none), 1 when one was not or the
  *	ledger failed; standard output says "N job(s) run, M not installed".
- *	install --watch is the installer daemon.  Both are root's, open only
- *	the order book, and log where [log] to says (stderr by default).
+ *	install --watch is the installer daemon.  install --retry ID runs
+ *	order ID's job now, one that waits for its next attempt or one that
+ *	failed (one more attempt), under the same lock as the daemon's
+ *	passes, and says what came of it: 0 installed, 1 not (with when the
+ *	next attempt is, and which of how many).  A refused job (the
+ *	certificate is wrong and stays so), a running or a done one is not
+ *	run.  An order whose target is another host's is made due there.
+ *	All three are root's, open only the order book, and log where [log]
+ *	to says (stderr by default).
  *
  *	install-requests is the installer's helper: as [milter] user (SQLite;
  *	root's role with PostgreSQL) it marks taken the requests the book has
@@ -25,7 +32,7 @@
  *	some do, 2 when one has expired, as monitoring plugins do; 3 when it
  *	could not tell (a usage error too).
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -55,14 +62,110 @@ static int open_installer_log(struct cli *cli, int daemon)
 	return rc;
 }
 
+/* retry_outcome - what install --retry's attempt came to */
+
+static int retry_outcome(struct cli *cli, const struct order *order, long long job_id)
+{
+	struct install_job job;
+	char    when[32];
+	int     rc;
+
+	if (book_install_get(cli->ledger, job_id, &job) != 0)
+		return cli_error("order %lld: cannot read job %lld: %s", order->id, job_id,
+				 ledger_error(cli->ledger));
+	if (job.state == INSTALL_JOB_DONE) {
+		printf("order %lld: installed into target %s\n", order->id, order->target);
+		rc = 0;
+	} else if (job.state == INSTALL_JOB_PENDING) {
+		rc = cli_error("order %lld: attempt %d failed: %s; retrying at %s (attempt %d of %d)", order->id,
+			       job.attempts, job.last_error ? job.last_error : "-",
+			       cli_time(job.next_try, when, sizeof(when)), job.attempts + 1,
+			       cli->cfg->install_max_attempts);
+	} else {
+		rc = cli_error("order %lld: attempt %d %s: %s", order->id, job.attempts,
+			       job.state == INSTALL_JOB_REFUSED ? "refused" : "failed, no attempt left",
+			       job.last_error ? job.last_error : "-");
+	}
+	install_job_clear(&job);
+	return rc;
+}
+
+/* retry_job - install --retry ID */
+
+static int retry_job(struct cli *cli, const struct order *order, const struct install_job *job)
+{
+	struct strbuf why = STRBUF_INIT;
+	long long next = 0;
+	int     lock;
+	int     rc;
+
+	if (job->state == INSTALL_JOB_DONE)
+		return cli_error("order %lld: job %lld installed its certificate already", order->id, job->id);
+	if (job->state == INSTALL_JOB_REFUSED)
+		return cli_error("order %lld: job %lld was refused (%s): that certificate is not tried again; "
+				 "a new certificate mail makes a new job", order->id, job->id,
+				 job->last_error ? job->last_error : "-");
+	if (job->state == INSTALL_JOB_RUNNING)
+		return cli_error("order %lld: job %lld is running now (%s)", order->id, job->id,
+				 job->claimed_by ? job->claimed_by : "-");
+	if (book_install_retry_now(cli->ledger, job->id, (long long) time(NULL)) != 0
+	    || book_add_event(cli->ledger, order->id, "install_retry", "job %lld: due now (mailcert install "
+			      "--retry)", job->id) < 0)
+		return cli_error("order %lld: %s", order->id, ledger_error(cli->ledger));
+	if (config_find_target(cli->cfg, order->target) == NULL) {
+		printf("order %lld: job %lld is due now; target %s is not in %s: its own host's installer "
+		       "runs it\n", order->id, job->id, order->target, cli->cfg->path);
+		return 0;
+	}
+	if ((lock = install_lock_take(cli->cfg, 1, &why)) < 0) {
+		rc = cli_error("%s", sb_str(&why));
+		sb_free(&why);
+		return rc;
+	}
+	rc = install_job_run(cli->ledger, cli->cfg, job->id, time(NULL), &next);
+	install_lock_release(lock);
+	if (rc < 0)
+		return cli_error("order %lld: job %lld: %s", order->id, job->id, ledger_error(cli->ledger));
+	if (rc == INSTALL_NOT_CLAIMED)
+		return cli_error("order %lld: job %lld was taken by another installer meanwhile", order->id,
+				 job->id);
+	return retry_outcome(cli, order, job->id);
+}
+
+static int retry_order(struct cli *cli, const char *arg)
+{
+	struct install_job job;
+	struct order order;
+	long long id = cli_parse_id(arg);
+	int     rc;
+
+	if (id < 0)
+		return cli_usage_error(cli, "\"%s\" is not an order id", arg);
+	if ((rc = book_get_order(cli->ledger, id, &order)) != 0)
+		return rc == LEDGER_NOT_FOUND ? cli_error("no order %lld", id)
+		    : cli_error("order %lld: %s", id, ledger_error(cli->ledger));
+	if ((rc = book_install_latest(cli->ledger, id, &job)) != 0) {
+		rc = rc == LEDGER_NOT_FOUND ? cli_error("order %lld has no install job: no certificate of it "
+							"has been recorded", id)
+		    : cli_error("order %lld: %s", id, ledger_error(cli->ledger));
+	} else {
+		rc = retry_job(cli, &order, &job);
+		install_job_clear(&job);
+	}
+	order_clear(&order);
+	return rc;
+}
+
 int cmd_install(struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {
 		{"pending", no_argument, NULL, 'p'},
 		{"watch", no_argument, NULL, 'w'},
+		{"retry", required_argument, NULL, 'r'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
+	const char *retry = NULL;
 	int     pending = 0;
 	int     watch = 0;
 	int     failed = 0;
@@ -75,14 +178,18 @@ int cmd_install(struct cli *cli, int argc, char **argv)
 			pending = 1;
 		else if (ch == 'w')
 			watch = 1;
+		else if (ch == 'r')
+			retry = optarg;
 		else if (cli_common_option(cli, ch, &rc))
 			return rc;
 	}
-	if (optind != argc || pending + watch != 1)
-		return cli_usage_error(cli, "give exactly one of --pending and --watch");
+	if (optind != argc || pending + watch + (retry != NULL) != 1)
+		return cli_usage_error(cli, "give exactly one of --pending, --watch and --retry ID");
 	cli->patient = watch;
 	if (cli_open_ledger(cli) < 0 || open_installer_log(cli, watch) != 0)
 		return 1;
+	if (retry)
+		return retry_order(cli, retry);
 	if (watch) {
 		reload_catch(cli->config_path, cli_reload_check);
 		return install_watch(cli->ledger, cli->cfg, cli->self);

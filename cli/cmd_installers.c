@@ -18,7 +18,7 @@
  *	an order is unserved or shared (for monitoring); 2 when the ledger
  *	cannot be read.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <getopt.h>
 #include <stdio.h>

@@ -27,7 +27,7 @@
  *	one line per table, and exit status 1 when any differs.  A SQLite
  *	destination's intake ledger is given to [milter] user.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <errno.h>
 #include <getopt.h>

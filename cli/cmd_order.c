@@ -30,7 +30,7 @@
  *	When anything fails nothing is recorded, and a key made for it is
  *	removed again.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <limits.h>
 #include <stdio.h>

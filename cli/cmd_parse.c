@@ -12,6 +12,7 @@
  *
  *	Without -c and without the default configuration file, the built-in
  *	defaults are used (no authserv-id: nothing is authenticated).
+ * SPDX-License-Identifier: ISC
  */
 #include <errno.h>
 #include <getopt.h>

@@ -10,7 +10,7 @@
  *	SIGTERM or SIGINT (web/).  Exit 0 after a clean stop, 1 when it
  *	cannot listen or read the ledger.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <getopt.h>
 #include <stdio.h>

@@ -19,7 +19,7 @@
  *	written one element at a time, so a million orders take constant
  *	memory.  They run as [milter] user with both stores read-only.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -113,7 +113,20 @@ struct printing {
 	int     first;
 	struct served_targets served;	/* the live installers' targets */
 	long long waiting;		/* orders listed that no installer serves */
+	struct ledger *ledger;		/* for a retrying order's job */
+	int     max_attempts;		/* [installer] max_attempts */
 };
+
+/* print_retrying - ": retrying at T (attempt n of N)", of a job that
+ * failed and waits for its next attempt */
+
+static void print_retrying(const struct install_job *job, int max_attempts)
+{
+	char    when[32];
+
+	printf(": retrying at %s (attempt %d of %d)", cli_time(job->next_try, when, sizeof(when)),
+	       job->attempts + 1, max_attempts);
+}
 
 static void json_element(struct printing *p, json_t *value)
 {
@@ -140,6 +153,7 @@ static int print_order(void *ctx, const struct order *o)
 	char    when[32];
 
 	char    state[32];
+	struct install_job job;
 	int     waits = order_waits_for_installer(&p->served, o);
 	json_t *j;
 
@@ -152,8 +166,13 @@ static int print_order(void *ctx, const struct order *o)
 	p->waiting += waits;
 	expiry_text(o->expires_at, expires, sizeof(expires));
 	snprintf(state, sizeof(state), "%s%s", order_state_name(o->state), waits ? " *" : "");
-	cli_printf("%-6lld %-32s %-10s %-18s %-20s %s\n", o->id, o->domain, o->ca,
+	cli_printf("%-6lld %-32s %-10s %-18s %-20s %s", o->id, o->domain, o->ca,
 		   state, expires, cli_time(o->updated_at, when, sizeof(when)));
+	if (o->state == ORDER_INSTALL_RETRYING && book_install_latest(p->ledger, o->id, &job) == 0) {
+		print_retrying(&job, p->max_attempts);
+		install_job_clear(&job);
+	}
+	printf("\n");
 	return 0;
 }
 
@@ -172,6 +191,8 @@ int cmd_orders(struct cli *cli, int argc, char **argv)
 	memset(&p, 0, sizeof(p));
 	p.first = 1;
 	p.json = opts.json;
+	p.ledger = cli->ledger;
+	p.max_attempts = cli->cfg->install_max_attempts;
 	if (served_targets_load(cli->ledger, (long long) time(NULL), &p.served) < 0)
 		return cli_error("cannot list the installers: %s", ledger_error(cli->ledger));
 	if (!p.json)
@@ -216,7 +237,7 @@ static void print_names(const struct order *o)
 	printf("\n");
 }
 
-static void print_details(struct ledger *ledger, const struct order_details *d)
+static void print_details(struct ledger *ledger, const struct order_details *d, int max_attempts)
 {
 	const struct order *o = &d->order;
 	char    when[32];
@@ -224,8 +245,11 @@ static void print_details(struct ledger *ledger, const struct order_details *d)
 	int     with_order = 0;
 
 	cli_printf("order %lld: %s\n", o->id, o->domain);
-	cli_printf("  state:        %s (since %s)\n", order_state_name(o->state),
-		   cli_time(o->updated_at, when, sizeof(when)));
+	cli_printf("  state:        %s (since %s)", order_state_name(o->state),
+		   cli_time(o->state_since ? o->state_since : o->updated_at, when, sizeof(when)));
+	if (o->state == ORDER_INSTALL_RETRYING && d->has_job)
+		print_retrying(&d->job, max_attempts);
+	printf("\n");
 	print_names(o);
 	cli_printf("  CA:           %s%s%s\n", o->ca, o->ca_order ? ", order " : " (no CA order number yet)",
 		   o->ca_order ? o->ca_order : "");
@@ -293,7 +317,7 @@ int cmd_show(struct cli *cli, int argc, char **argv)
 							 ledger_error(cli->ledger));
 	}
 	else
-		print_details(cli->ledger, &details);
+		print_details(cli->ledger, &details, cli->cfg->install_max_attempts);
 	order_details_free(&details);
 	return rc;
 }
@@ -315,7 +339,7 @@ static int print_event(void *ctx, const struct event *e)
 int cmd_ledger(struct cli *cli, int argc, char **argv)
 {
 	struct show_options opts;
-	struct printing p = {0, 1, {STRLIST_INIT}, 0};
+	struct printing p = {0, 1, {STRLIST_INIT}, 0, NULL, 0};
 	int     rc;
 
 	if (parse_options(cli, argc, argv, "jon", &opts, &rc) < 0)

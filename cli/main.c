@@ -20,6 +20,7 @@
  *	[milter] user, approve and approver to [approve] user, and open the
  *	intake's ledger.  Root never opens a file the intake can write.
  *	See mailcert(1).
+ * SPDX-License-Identifier: ISC
  */
 #include <errno.h>
 #include <getopt.h>
@@ -81,15 +82,16 @@ static const struct cli_command cli_commands[] = {
 	"act on an order's approval link now, or record that a person did"},
 	{"approver", NULL, cmd_approver, CLI_APPROVER, "approver [--once]",
 	"the approver daemon (as [approve] user): act on recorded approvals"},
-	{"install", NULL, cmd_install, CLI_BOOK, "install --pending | --watch",
-	"install issued certificates once, or as the installer daemon (root)"},
+	{"install", NULL, cmd_install, CLI_BOOK, "install --pending | --watch | --retry ID",
+	"install issued certificates once, one order's now, or as the installer daemon (root)"},
 	{"installers", NULL, cmd_installers, CLI_READER, "installers [--json]",
 	"the installers of every host, live or not, and the targets no live one serves"},
 	{"install-requests", NULL, cmd_install_requests, CLI_INTAKE,
 		"install-requests [--max N]",
 	"the intake's install requests as JSON lines (the installer's helper)"},
 	{"expiring", NULL, cmd_expiring, CLI_BOOK, "expiring [--days N] [--json]",
-	"certificates that expire within N days (default 30); exit 0, 1, 2 or 3"},
+	"certificates that expire within N days (default 30); exit 0 none, 1 some, "
+	"2 one has expired, 3 could not tell"},
 	{"deliver", NULL, cmd_deliver, CLI_INTAKE, "deliver [-f SENDER] [RECIPIENT...]",
 	"take one message from standard input (a pipe transport, procmail, sieve)"},
 	{"fetch", NULL, cmd_fetch, CLI_INTAKE, "fetch [--watch] [--mailbox NAME]",
@@ -403,10 +405,24 @@ static const struct cli_command *find_command(const char *name, const char *sub,
 	return plain;
 }
 
+/* no_such_command - NAME alone, or NAME SUB that is not one; NAME --help
+ * of a command with sub-commands lists their usage (exit 0) */
+
 static int no_such_command(const char *name, const char *sub)
 {
 	const struct cli_command *cmd;
 	struct strbuf subs = STRBUF_INIT;
+	int     listed = 0;
+
+	if (sub && (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0)) {
+		for (cmd = cli_commands; cmd->name; cmd++)
+			if (strcmp(cmd->name, name) == 0 && cmd->sub) {
+				cli_print_usage(cmd, stdout);
+				listed++;
+			}
+		if (listed)
+			return 0;
+	}
 
 	for (cmd = cli_commands; cmd->name; cmd++)
 		if (strcmp(cmd->name, name) == 0 && cmd->sub)

@@ -32,7 +32,7 @@
  *	it hands those orders back instead, and order_target_take() cancels
  *	them once the new order is recorded ("replaced by order N").
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <getopt.h>
 #include <stdio.h>

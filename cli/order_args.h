@@ -1,6 +1,7 @@
 /*
  * order_args.h - what the order commands share: their options, their
  * checks, and the recording of an order (order_args.c).
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MAILCERT_ORDER_ARGS_H
 #define MAILCERT_ORDER_ARGS_H

@@ -73,7 +73,7 @@ int backup_set_close(const struct backup_set *set, struct strbuf *why)
  *	Backup sets are never deleted by mailcert: the last one of each job
  *	stays for the operator.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <errno.h>
 #include <stdio.h>

@@ -15,7 +15,7 @@
  *	order, each once.  The names must have been validated by the caller
  *	(valid_domain_name()).  Appends the PEM to pem; 0, or -1 with why.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <string.h>
 #include <strings.h>

@@ -31,7 +31,7 @@
  *	book notice ("expiry", SHA256:DAYS) and an event, so a restart never
  *	mails twice; a mail that cannot be sent is tried again next time.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -36,7 +36,7 @@
  *	absent directory) and fsync()s its directory.  dir_make_safe()
  *	makes a directory and its missing parents, checked the same way.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <errno.h>
 #include <fcntl.h>

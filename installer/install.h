@@ -20,6 +20,7 @@
  * and the operator a failure notice (notify_mail.c).  installer_loop.c
  * runs it all once or as a daemon; install_lock.c keeps two installers of
  * one host apart; expiry.c watches what every target serves.
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MAILCERT_INSTALL_H
 #define MAILCERT_INSTALL_H

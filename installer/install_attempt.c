@@ -30,7 +30,7 @@
  *	certificate or key is wrong and will stay wrong, or INSTALL_RETRY;
  *	why says what failed.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <stdlib.h>
 #include <string.h>

@@ -34,7 +34,7 @@
  *	took it, -1 on a ledger error.  *next_try is set when the job will be
  *	tried again.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <stdio.h>
 #include <stdlib.h>

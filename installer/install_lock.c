@@ -22,7 +22,7 @@
  *	wait is not set and another installer holds it).
  *	install_lock_release() closes it.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <errno.h>
 #include <fcntl.h>

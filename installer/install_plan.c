@@ -32,7 +32,7 @@
  *
  *	install_role_name() is the configuration key of a role ("cert"...).
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <grp.h>
 #include <pwd.h>

@@ -37,7 +37,7 @@
  *	install_requests_export() is that helper's side: it prints the lines
  *	from the intake's ledger.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <ctype.h>
 #include <stdio.h>

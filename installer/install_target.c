@@ -27,7 +27,7 @@
  *
  *	Returns INSTALL_DONE, or INSTALL_RETRY with the reason in why.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <string.h>
 

@@ -34,7 +34,7 @@
  *	The installer has no network and parses no mail: it never runs the
  *	approver, which is a daemon of its own, as its own user.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <errno.h>
 #include <poll.h>

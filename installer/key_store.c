@@ -31,7 +31,7 @@
  *	key_generate() makes an ec256 (default), rsa2048 or rsa3072 key.
  *	key_read_file() reads the operator's key for "order add --key".
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <ctype.h>
 #include <errno.h>

@@ -27,7 +27,7 @@
  *	Without an operator address it only logs.  0 sent or nothing to do,
  *	-1 when the mail could not be sent (logged).
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <stdio.h>
 #include <string.h>

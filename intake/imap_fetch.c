@@ -31,7 +31,7 @@
  *	else.  Every failure says what failed: the connection, the login,
  *	the server's certificate, a command.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <errno.h>
 #include <fcntl.h>

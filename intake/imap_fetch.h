@@ -1,5 +1,6 @@
 /*
  * imap_fetch.h - CA mail from IMAP mailboxes (mailcert fetch).
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MAILCERT_IMAP_FETCH_H
 #define MAILCERT_IMAP_FETCH_H

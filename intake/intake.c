@@ -42,7 +42,7 @@
  *	write transaction; a certificate's chain is verified between the
  *	two, without it.  res->what says what was done, for X-Mailcert.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <stdarg.h>
 #include <stdio.h>

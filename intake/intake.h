@@ -2,6 +2,7 @@
  * intake.h - the rules that turn a verdict into ledger changes, for every
  * intake: the milter, mailcert deliver (standard input), mailcert fetch
  * (IMAP).
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MAILCERT_INTAKE_H
 #define MAILCERT_INTAKE_H

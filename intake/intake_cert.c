@@ -30,7 +30,7 @@
  *	   which checks all of it again as root.  Anything else is an event
  *	   with the reason, and nothing changes.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,6 @@
 /*
  * intake_int.h - what intake.c and intake_cert.c share.
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MAILCERT_INTAKE_INT_H
 #define MAILCERT_INTAKE_INT_H

@@ -35,7 +35,7 @@
  *	that cannot be written marks the message failed (it is delivered
  *	unparsed, as too big is).
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <dirent.h>
 #include <errno.h>

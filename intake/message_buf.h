@@ -1,6 +1,7 @@
 /*
  * message_buf.h - one message as it arrives: in memory while small, then
  * in a private spool file.
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MAILCERT_MESSAGE_BUF_H
 #define MAILCERT_MESSAGE_BUF_H

@@ -9,6 +9,7 @@
  *	The first retry comes retry_base seconds after the first attempt,
  *	each later one twice as long after the one before, never more than
  *	BACKOFF_MAX seconds.  A retry_base that is not positive counts as 60.
+ * SPDX-License-Identifier: ISC
  */
 #include "backoff.h"
 

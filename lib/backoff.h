@@ -1,5 +1,6 @@
 /*
  * backoff.h - when to try again after a failure that may pass.
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MAILCERT_BACKOFF_H
 #define MAILCERT_BACKOFF_H

@@ -22,6 +22,7 @@
  *	that is too long or a missing required key makes config_load() fail
  *	with "FILE:LINE: what is wrong" in err.  Nothing is half-loaded: on
  *	failure *out is untouched.
+ * SPDX-License-Identifier: ISC
  */
 #include <ctype.h>
 #include <errno.h>

@@ -3,6 +3,7 @@
  *
  * One INI file, read with libinih.  The structure is built whole by
  * config_load() and never changed afterwards; a reload builds a new one.
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MAILCERT_CONFIG_H
 #define MAILCERT_CONFIG_H

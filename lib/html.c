@@ -25,7 +25,7 @@
  *
  *	html_hrefs() adds the href of every tag that has one, decoded.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <ctype.h>
 #include <stdlib.h>

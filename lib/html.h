@@ -1,5 +1,6 @@
 /*
  * html.h - what a person sees and clicks in an HTML part.
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MAILCERT_HTML_H
 #define MAILCERT_HTML_H

@@ -11,7 +11,7 @@
  *	becomes '?'.  Control characters stay: JSON escapes them.  NULL
  *	gives null.  Used by every --json output and the web view's API.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <stdlib.h>
 

@@ -1,5 +1,6 @@
 /*
  * json_text.h - a JSON string of any text, made valid UTF-8.
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MAILCERT_JSON_TEXT_H
 #define MAILCERT_JSON_TEXT_H

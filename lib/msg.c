@@ -20,7 +20,7 @@
  *
  *	The only state is the destination, set once at start-up.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <errno.h>
 #include <fcntl.h>

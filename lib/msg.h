@@ -4,6 +4,7 @@
  * msg_info: worth knowing.  msg_warn: something went wrong with one message
  * or one order; the program goes on.  msg_error: an operation failed and
  * the caller reported it.  msg_fatal: cannot continue at all; exits 1.
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MAILCERT_MSG_H
 #define MAILCERT_MSG_H

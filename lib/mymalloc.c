@@ -10,6 +10,7 @@
  *	Each wraps its libc namesake and ends the program with msg_fatal()
  *	when memory is exhausted: no caller has to check for NULL.  Sizes are
  *	bounded by configuration long before this can happen.
+ * SPDX-License-Identifier: ISC
  */
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,6 @@
 /*
  * mymalloc.h - allocation that cannot fail silently.
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MAILCERT_MYMALLOC_H
 #define MAILCERT_MYMALLOC_H

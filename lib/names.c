@@ -11,6 +11,7 @@
  * DESCRIPTION
  *	The one place that decides what a host name or an address looks like.
  *	Used for operator input (order add) and for envelope addresses.
+ * SPDX-License-Identifier: ISC
  */
 #include <ctype.h>
 #include <string.h>

@@ -1,5 +1,6 @@
 /*
  * names.h - checks on domain names and mail addresses from operators and mail.
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MAILCERT_NAMES_H
 #define MAILCERT_NAMES_H

@@ -10,6 +10,7 @@
  *	only its consequences.  parse_error_set() appends "ORIGIN:LINE: text"
  *	to pe->err and sets pe->failed, unless an error was recorded before.
  *	It returns 0 so that a libinih handler can return its result.
+ * SPDX-License-Identifier: ISC
  */
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,5 +1,6 @@
 /*
  * parse_error.h - the first error of a parse, as "ORIGIN:LINE: what".
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MAILCERT_PARSE_ERROR_H
 #define MAILCERT_PARSE_ERROR_H

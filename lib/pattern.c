@@ -38,7 +38,7 @@
  *	caller can see what stands next to it (a code must not go on past
  *	what the pattern took) and whether two captures disagree.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <stdlib.h>
 #include <string.h>

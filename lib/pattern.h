@@ -5,6 +5,7 @@
  * approval worker, which compiles its own) beside its compiled form.
  * Patterns are compiled caseless; every match runs under the limits below,
  * so that a pathological pattern or subject cannot stall the milter.
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MAILCERT_PATTERN_H
 #define MAILCERT_PATTERN_H

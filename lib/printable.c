@@ -30,7 +30,7 @@
  *	bounds the output in bytes (an escape is never cut in half);
  *	PRINTABLE_ELLIPSIS adds "..." when something was left out.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,6 @@
 /*
  * printable.h - the one way text from a stranger is made safe to show.
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MAILCERT_PRINTABLE_H
 #define MAILCERT_PRINTABLE_H

@@ -22,7 +22,7 @@
  *	When the process is not root they change no user: it already is who
  *	it is going to be (tests, a user's own instance, a unit's User=).
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <errno.h>
 #include <grp.h>

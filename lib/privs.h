@@ -1,5 +1,6 @@
 /*
  * privs.h - becoming the unprivileged user of a role.
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MAILCERT_PRIVS_H
 #define MAILCERT_PRIVS_H

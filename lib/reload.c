@@ -29,7 +29,7 @@
  *	The milter reloads in place instead (milter/settings.c): its
  *	messages in flight keep the settings they started with.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #define _GNU_SOURCE
 #include <dirent.h>

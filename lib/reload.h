@@ -1,6 +1,7 @@
 /*
  * reload.h - SIGHUP: a daemon of the mailcert command reads its
  * configuration again.
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MAILCERT_RELOAD_H
 #define MAILCERT_RELOAD_H

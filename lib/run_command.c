@@ -37,7 +37,7 @@
  *
  *	Returns 0 when the command exited with status 0, -1 otherwise.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #define _GNU_SOURCE			/* close_range(), pipe2() */
 

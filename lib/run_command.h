@@ -1,6 +1,7 @@
 /*
  * run_command.h - the one way mailcert runs a program: execve with an
  * argument vector, a clean environment, a timeout, maybe another user.
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MAILCERT_RUN_COMMAND_H
 #define MAILCERT_RUN_COMMAND_H

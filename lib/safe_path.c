@@ -29,7 +29,7 @@
  *	safe_file_open() opens name in such a directory for reading with
  *	O_NOFOLLOW and refuses anything but a regular file with one link.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <errno.h>
 #include <fcntl.h>

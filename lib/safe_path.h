@@ -1,6 +1,7 @@
 /*
  * safe_path.h - open what root writes or reads without following links
  * and without trusting a directory that others can write.
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MAILCERT_SAFE_PATH_H
 #define MAILCERT_SAFE_PATH_H

@@ -30,7 +30,7 @@
  *	unit forbids new privileges uses, since Postfix's sendmail needs the
  *	setgid postdrop.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <stdio.h>
 #include <stdlib.h>

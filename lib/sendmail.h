@@ -1,5 +1,6 @@
 /*
  * sendmail.h - compose a plain text mail and hand it to sendmail(1).
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MAILCERT_SENDMAIL_H
 #define MAILCERT_SENDMAIL_H

@@ -9,6 +9,7 @@
  * DESCRIPTION
  *	A strbuf owns its storage; the data is always NUL-terminated so it can
  *	be handed to C string functions, and may also hold binary data.
+ * SPDX-License-Identifier: ISC
  */
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,5 +1,6 @@
 /*
  * strbuf.h - growable, always NUL-terminated byte strings.
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MAILCERT_STRBUF_H
 #define MAILCERT_STRBUF_H

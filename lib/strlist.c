@@ -10,6 +10,7 @@
  * DESCRIPTION
  *	The items array is kept NULL-terminated so that it can serve as an
  *	argument vector for execve().
+ * SPDX-License-Identifier: ISC
  */
 #include <stdarg.h>
 #include <stdio.h>

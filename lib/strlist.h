@@ -1,5 +1,6 @@
 /*
  * strlist.h - a growable list of owned C strings.
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MAILCERT_STRLIST_H
 #define MAILCERT_STRLIST_H

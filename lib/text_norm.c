@@ -26,7 +26,7 @@
  *	Everything else, valid or not, is copied as it is.  Output is never
  *	longer than the input, and the work is one pass.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <string.h>
 

@@ -1,5 +1,6 @@
 /*
  * text_norm.h - the Unicode punctuation of mail text, as plain ASCII.
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MAILCERT_TEXT_NORM_H
 #define MAILCERT_TEXT_NORM_H

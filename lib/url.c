@@ -55,7 +55,7 @@
  *	a server that decodes twice would read it.  It is for comparing with
  *	patterns, never for a URL to request.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <arpa/inet.h>
 #include <ctype.h>

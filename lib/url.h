@@ -1,6 +1,7 @@
 /*
  * url.h - the one URL parser of mailcert (libcurl's CURLU), and the
  * normal form links are compared in.
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MAILCERT_URL_H
 #define MAILCERT_URL_H

@@ -30,7 +30,7 @@
  *	when it returns), the datagrams of the wait drained.  1 when woken,
  *	0 when the time ran out.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <errno.h>
 #include <poll.h>

@@ -1,5 +1,6 @@
 /*
  * wake.h - one datagram that makes a daemon look at the ledger now.
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MAILCERT_WAKE_H
 #define MAILCERT_WAKE_H

@@ -9,6 +9,7 @@
  *	Used wherever a file or a pipe must receive all of a buffer: the
  *	installer's files, keys, the message handed to sendmail.  Returns 0,
  *	or -1 with errno set by the write(2) that failed.
+ * SPDX-License-Identifier: ISC
  */
 #include <errno.h>
 #include <unistd.h>

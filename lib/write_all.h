@@ -1,5 +1,6 @@
 /*
  * write_all.h - write a whole buffer to a descriptor.
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MAILCERT_WRITE_ALL_H
 #define MAILCERT_WRITE_ALL_H

@@ -35,6 +35,7 @@
  *	Every log line starts with the queue id (macro "i"), or NOQUEUE.
  *	callbacks_init() hands in the intake, the watch set and the spool
  *	directory before smfi_main() runs.
+ * SPDX-License-Identifier: ISC
  */
 #include <ctype.h>
 #include <stdlib.h>

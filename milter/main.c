@@ -32,7 +32,7 @@
  *	or every five seconds, so the milter then connects to its own socket
  *	(stop_listener()) and stops at once.  See mailcert-milter(8).
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #define _GNU_SOURCE		/* pthread_timedjoin_np */
 #include <errno.h>

@@ -12,6 +12,7 @@
  * The rules that turn what the parser found into ledger changes are not
  * the milter's: they are the intake module's (intake/), shared with
  * mailcert deliver and mailcert fetch.
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MAILCERT_MILTER_H
 #define MAILCERT_MILTER_H

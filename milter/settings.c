@@ -19,6 +19,7 @@
  *	message ends), and the old set is freed when its last user lets go.
  *
  *	settings_shutdown() drops the current set at exit.
+ * SPDX-License-Identifier: ISC
  */
 #include <pthread.h>
 #include <stdlib.h>

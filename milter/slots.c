@@ -30,7 +30,7 @@
  *	A reload that changes max_parsers takes effect at restart (the
  *	threads are started once); the milter says so.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <errno.h>
 #include <pthread.h>

@@ -32,7 +32,7 @@
  *	[milter] watch_addresses, an order's approver, or a local part of
  *	watch_local_parts at a watched domain.  It is safe from any thread.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <errno.h>
 #include <pthread.h>

@@ -50,7 +50,7 @@
  *	(a leading "*." is removed).  The text searched was normalised once
  *	(text_norm.c): a non-breaking hyphen inside a code is a hyphen.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <ctype.h>
 #include <stdlib.h>

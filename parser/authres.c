@@ -21,7 +21,7 @@
  *	authres_dkim_domain() is header.d, else what follows the "@" of
  *	header.i.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <ctype.h>
 #include <stdlib.h>

@@ -3,6 +3,7 @@
  *
  * Fixed size, as in OpenDMARC: a header that does not parse is skipped by
  * the caller, never fatal; results beyond AUTHRES_MAX_RESULTS are dropped.
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MAILCERT_AUTHRES_H
 #define MAILCERT_AUTHRES_H

@@ -24,7 +24,7 @@
  *	a notice pattern: notice; else none (CA mail we do not know).
  *	Each decision adds its reason.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <stdlib.h>
 #include <string.h>

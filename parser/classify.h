@@ -4,6 +4,7 @@
  * classify.c picks the CA profile and the kind of mail; approval.c finds
  * the approval link and the code, order number and domain; trust.c decides
  * whether the mail is believed.  parser.c calls them in that order.
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MAILCERT_CLASSIFY_H
 #define MAILCERT_CLASSIFY_H

@@ -27,7 +27,7 @@
  *
  *	link_describe() quotes a link in a reason: shortened, printable.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <ctype.h>
 #include <stdlib.h>

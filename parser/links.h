@@ -1,6 +1,7 @@
 /*
  * links.h - the links of a mail, found as a person would see and click them
  * (url.c reads them; approval.c and trust.c decide about them).
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MAILCERT_LINKS_H
 #define MAILCERT_LINKS_H

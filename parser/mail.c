@@ -28,7 +28,7 @@
  *
  *	mail_limit() records the first limit reached and a note for each.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <pthread.h>
 #include <stdlib.h>

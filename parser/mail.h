@@ -4,6 +4,7 @@
  * mail.c opens the message; mail_headers.c reads the top-level header;
  * mime_walk.c visits the parts.  The rest of the parser (classify.c,
  * approval.c, trust.c) only looks at struct mail.
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MAILCERT_MAIL_H
 #define MAILCERT_MAIL_H

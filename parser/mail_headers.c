@@ -23,7 +23,7 @@
  *	max_header_length is skipped whole (From, Subject, Message-ID too).
  *	Each is noted with mail_limit().
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -25,7 +25,7 @@
  *	S/MIME signatures (application/pkcs7-signature) are not certificate
  *	deliveries and are skipped; other types (images...) are ignored.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <stdio.h>
 #include <string.h>

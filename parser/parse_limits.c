@@ -6,6 +6,7 @@
  * DESCRIPTION
  *	Fills limits with the LIMIT_* values of parse_limits.h.  The milter lowers
  *	max_message_size to [milter] max_message_size.
+ * SPDX-License-Identifier: ISC
  */
 #include "parse_limits.h"
 

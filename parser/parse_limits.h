@@ -3,6 +3,7 @@
  *
  * Over a limit the parser stops that part of the work and the verdict
  * names the limit (verdict.limit_hit); nothing crashes, nothing is lost.
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MAILCERT_PARSE_LIMITS_H
 #define MAILCERT_PARSE_LIMITS_H

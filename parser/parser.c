@@ -39,7 +39,7 @@
  *	parser_find_profile() gives the approval worker a profile by name
  *	(the verdict's ca, an order's CA), or NULL.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <stdlib.h>
 #include <string.h>

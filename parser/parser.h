@@ -5,6 +5,7 @@
  * once; parser_parse() then does no I/O and changes nothing but the verdict
  * and the parser's locked cache of decoded CA certificates: it is safe to
  * call from several threads at once on the same parser.
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MAILCERT_PARSER_H
 #define MAILCERT_PARSER_H

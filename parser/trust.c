@@ -39,7 +39,7 @@
  *	mail ambiguous (*ambiguous): recorded, never acted on.  *chosen is
  *	the link.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #define _GNU_SOURCE			/* strcasestr() */
 

@@ -17,7 +17,7 @@
  *	came from the mail are made valid UTF-8 first (a bad byte becomes
  *	'?'), since jansson refuses anything else.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <stdlib.h>
 #include <string.h>

@@ -32,7 +32,7 @@
  *	already loaded from the built-ins replaces it; two files of dir with
  *	the same name are an error.  On error set is left empty.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <ctype.h>
 #include <dirent.h>

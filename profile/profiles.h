@@ -5,6 +5,7 @@
  * directory of [ca] profiles (a profile with the same name replaces the
  * built-in one).  See profiles/README for the keys.  The approval worker
  * reads the [approve] part through parser_find_profile().
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MAILCERT_PROFILES_H
 #define MAILCERT_PROFILES_H

@@ -39,7 +39,7 @@
  *	target of open or installed orders with their count and the first
  *	one's id (an index range per target, not a pass over every order).
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <stdlib.h>
 #include <string.h>

@@ -12,6 +12,7 @@
  *	int book_installs_next_due(ledger, installer, long long *when)
  *	int book_install_claim(ledger, id, now, lease, who, mine_prefix)
  *	int book_install_finish(ledger, id, state, next_try, last_error)
+ *	int book_install_retry_now(ledger, id, now)
  *	int book_each_latest_install(ledger, fn, ctx)
  * DESCRIPTION
  *	The intake only asks ("certificate X for order N", install_requests);
@@ -28,9 +29,12 @@
  *	retry, or a lease that runs out), 0 for none: a job left by another
  *	host wakes no one, so the installer sets its own alarm.  The dates of
  *	the certificate are kept with the job: they decide which certificate
- *	is newer, and what expires.
+ *	is newer, and what expires.  book_install_retry_now() makes a job
+ *	that waits for its retry, or one that failed, due now (the operator's
+ *	install --retry); a refused, running or done one is not changed
+ *	(LEDGER_NOT_FOUND).
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <stdlib.h>
 #include <string.h>
@@ -251,6 +255,23 @@ int book_install_finish(struct ledger *ledger, long long id, enum install_state 
 	db_bind_text(st, 4, last_error);
 	db_bind_int(st, 5, ledger_now());
 	rc = ledger_run(ledger, st, "finishing an install job");
+	return ledger_write_end(ledger, rc);
+}
+
+int book_install_retry_now(struct ledger *ledger, long long id, long long now)
+{
+	struct db_stmt *st;
+	int     rc;
+
+	if (ledger_write_begin(ledger) < 0)
+		return -1;
+	st = db_prepare(ledger->db, "UPDATE book.installs SET state = 'pending', next_try = $2, "
+			"updated_at = $2 WHERE id = $1 AND state IN ('pending', 'failed')");
+	db_bind_int(st, 1, id);
+	db_bind_int(st, 2, now);
+	rc = ledger_run(ledger, st, "making an install job due now");
+	if (rc == 0 && db_changes(ledger->db) == 0)
+		rc = LEDGER_NOT_FOUND;
 	return ledger_write_end(ledger, rc);
 }
 

@@ -31,7 +31,7 @@
  *	and of every name below it are one index range.  Open orders are
  *	found by a partial index: the milter's watch set reads only them.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <stdarg.h>
 #include <stdio.h>

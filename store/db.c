@@ -21,7 +21,7 @@
  *	goes through the backend's db_ops.  A trace hook, for tests, sees
  *	the SQL of every statement run.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -7,6 +7,7 @@
  * tables as book.NAME (an attached database in SQLite, a schema in
  * PostgreSQL); times as integer seconds.  What differs (transactions,
  * schema, change detection) is asked of the backend by name.
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MAILCERT_DB_H
 #define MAILCERT_DB_H

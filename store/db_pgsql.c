@@ -45,7 +45,7 @@
  *	server cannot be reached; db_pgsql_wait() waits at most timeout_ms
  *	for a notification (1), none (0) or a broken connection (-1).
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <errno.h>
 #include <poll.h>

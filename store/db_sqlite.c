@@ -21,7 +21,7 @@
  *	"book" instead (one that root has not made yet is read as empty), and
  *	db_sqlite_detach_book() lets go of either.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <ctype.h>
 #include <stdio.h>

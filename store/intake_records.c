@@ -29,7 +29,7 @@
  *	The progress of an order (approval_received, approved, issued,
  *	declined) only moves forward; a move backwards is refused.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <stdarg.h>
 #include <stdio.h>

@@ -62,7 +62,7 @@
  *	into an array), ledger_first() (one row) and ledger_each_row() (rows
  *	to a callback, in constant memory).
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <ctype.h>
 #include <errno.h>

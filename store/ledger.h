@@ -20,6 +20,7 @@
  * (ledger_error() says what), LEDGER_NOT_FOUND where a lookup finds
  * nothing.  Strings in the structs are owned by the struct and freed by
  * its *_clear().
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MAILCERT_LEDGER_H
 #define MAILCERT_LEDGER_H
@@ -69,6 +70,7 @@ enum order_state {
 	ORDER_ISSUED,
 	ORDER_INSTALLED,
 	ORDER_INSTALL_FAILED,
+	ORDER_INSTALL_RETRYING,		/* failed, and waits for its next attempt */
 	ORDER_DECLINED,
 	ORDER_CANCELLED,
 	ORDER_SUPERSEDED,
@@ -106,6 +108,7 @@ struct order {
 	long long created_at;
 	long long updated_at;
 	long long expires_at;		/* of its latest certificate, 0: none */
+	long long state_since;		/* when it reached state (views only) */
 };
 
 struct event {
@@ -410,6 +413,9 @@ int book_installs_next_due(struct ledger *ledger, const char *installer, long lo
  * now + lease.  LEDGER_NOT_FOUND when it is not due or another has it. */
 int book_install_claim(struct ledger *ledger, long long id, long long now, int lease,
 		       const char *who, const char *mine_prefix);
+/* Make a pending (retrying) or failed job due now; LEDGER_NOT_FOUND for
+ * any other. */
+int book_install_retry_now(struct ledger *ledger, long long id, long long now);
 int book_install_finish(struct ledger *ledger, long long id, enum install_state state,
 			long long next_try, const char *last_error);
 void install_job_clear(struct install_job *job);

@@ -36,7 +36,7 @@
  *	depend on the order rows are read in (the backends sort text
  *	differently), and a changed, missing or extra row changes it.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <stdint.h>
 #include <stdio.h>

@@ -35,7 +35,7 @@
  *
  *	report gets one line per role and what it was granted.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <stdio.h>
 #include <stdlib.h>

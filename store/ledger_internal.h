@@ -1,5 +1,6 @@
 /*
  * ledger_internal.h - what the files of store/ share and nobody else sees.
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MAILCERT_LEDGER_INTERNAL_H
 #define MAILCERT_LEDGER_INTERNAL_H

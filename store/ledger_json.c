@@ -62,7 +62,7 @@
  *	a job goes to whichever takes it, and only one has the key)}; NULL
  *	when the ledger failed.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,6 @@
 /*
  * ledger_json.h - the JSON forms of ledger records (ledger_json.c).
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MAILCERT_LEDGER_JSON_H
 #define MAILCERT_LEDGER_JSON_H

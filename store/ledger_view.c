@@ -13,9 +13,9 @@
  * DESCRIPTION
  *	An order's state is put together from three places (ORDER_STATE_SQL):
  *	cancelled, superseded or installed when the book says so; else
- *	install_failed or issued after what the installer's newest job says
- *	(failed, refused, or retrying: install_failed; pending or running:
- *	issued); else what mail did to it (approval_received, approved,
+ *	install_failed, install_retrying or issued after what the installer's
+ *	newest job says (failed or refused: install_failed; waiting for its
+ *	next attempt: install_retrying; pending or running: issued); else what mail did to it (approval_received, approved,
  *	issued, declined); else awaiting_approval.  The views need the
  *	intake's ledger and the book, so they run for the intake and reader
  *	roles.
@@ -40,7 +40,7 @@
  *	with a limit, the newest that many (a flood of events hides nothing
  *	recent).
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <limits.h>
 #include <stdio.h>
@@ -59,6 +59,7 @@ static const char *const state_names[] = {
 	[ORDER_ISSUED] = "issued",
 	[ORDER_INSTALLED] = "installed",
 	[ORDER_INSTALL_FAILED] = "install_failed",
+	[ORDER_INSTALL_RETRYING] = "install_retrying",
 	[ORDER_DECLINED] = "declined",
 	[ORDER_CANCELLED] = "cancelled",
 	[ORDER_SUPERSEDED] = "superseded",
@@ -67,7 +68,7 @@ static const char *const state_names[] = {
 const char ORDER_STATE_SQL[] =
 	"CASE WHEN o.status <> 'open' THEN o.status ELSE COALESCE("
 	"(SELECT CASE WHEN i.state IN ('failed', 'refused') THEN 'install_failed' "
-	"  WHEN i.state = 'pending' AND i.attempts > 0 THEN 'install_failed' "
+	"  WHEN i.state = 'pending' AND i.attempts > 0 THEN 'install_retrying' "
 	"  WHEN i.state = 'done' THEN 'installed' ELSE 'issued' END "
 	"  FROM book.installs i WHERE i.order_id = o.id ORDER BY i.id DESC LIMIT 1), "
 	"(SELECT p.state FROM order_progress p WHERE p.order_id = o.id), "
@@ -99,9 +100,14 @@ int order_state_is_open(enum order_state state)
 	    && state != ORDER_SUPERSEDED;
 }
 
-/* The columns of an order view: the order, its state, its expiry. */
+/* The columns of an order view: the order, its state, its expiry, and
+ * since when it is in its state (what decided it: the book's close, the
+ * newest job, the intake's progress). */
 #define VIEW_COLUMNS ORDER_COLUMNS ", %s, (SELECT c.not_after FROM certificates c " \
-	"WHERE c.order_id = o.id ORDER BY c.id DESC LIMIT 1)"
+	"WHERE c.order_id = o.id ORDER BY c.id DESC LIMIT 1), " \
+	"CASE WHEN o.status <> 'open' THEN o.updated_at ELSE COALESCE(" \
+	"(SELECT i.updated_at FROM book.installs i WHERE i.order_id = o.id ORDER BY i.id DESC LIMIT 1), " \
+	"(SELECT p.updated_at FROM order_progress p WHERE p.order_id = o.id), o.created_at) END"
 
 static void view_from_row(struct db_stmt *st, void *out)
 {
@@ -111,6 +117,7 @@ static void view_from_row(struct db_stmt *st, void *out)
 	if (order_state_from_name(db_text(st, ORDER_COLUMN_COUNT), &o->state) < 0)
 		o->state = ORDER_AWAITING_APPROVAL;
 	o->expires_at = db_int(st, ORDER_COLUMN_COUNT + 1);
+	o->state_since = db_int(st, ORDER_COLUMN_COUNT + 2);
 }
 
 /* view_sql - "SELECT <view columns> FROM book.orders o " + where */

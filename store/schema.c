@@ -41,7 +41,7 @@
  *	a schema, so "mailcert ledger init" (ledger_init.c) migrates both,
  *	and the other roles refuse a schema that is not current.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <stdio.h>
 #include <string.h>

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """ca-site.py - a CA's approval web site, played for tests/t-approve.sh.
 
 Usage: ca-site.py PORT CERT KEY LOG [LIFETIME [MAX_REQUESTS]]

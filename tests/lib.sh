@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # lib.sh - what the shell tests of mailcert share.  Source it first:
 #
 #	. tests/lib.sh

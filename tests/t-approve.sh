@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # t-approve - the approval worker against a CA web site played on loopback.
 #
 # tests/ca-site.py serves https on 127.0.0.1 with the test PKI's localhost
@@ -132,6 +133,16 @@ run_worker
 check_eq "auto: the order is approved" "$(order_state "$o")" "approved"
 check_eq "auto: the approval is approved" "$(action_state "$o")" "approved"
 check_contains "auto: approval_approved event" "$(events "$o")" "approval_approved"
+# show's "since" is when the order reached its state, not its last change
+since_of() { mc show "$1" | sed -n 's/^  state: *[a-z_]* (since \([^)]*\)).*/\1/p'; }
+approved_since=$(since_of "$o")
+next_second
+mc order set "$o" --contact other@example.com >/dev/null
+check_eq "auto: show says since when it is approved, whatever order set changed later" \
+	"$(since_of "$o")" "$approved_since"
+check_eq "(the time of the approval)" "$approved_since" \
+	"$(sql "SELECT updated_at FROM order_progress WHERE order_id = $o" | python3 -c 'import sys, time
+print(time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(sys.stdin.read()))))')"
 check_contains "auto: the form was posted to EnterDCVCode2" "$(cat "$T/site.log")" \
 	"POST /products/EnterDCVCode2 orderNumber=1001&dcvCode="
 posted=$(grep 'orderNumber=1001&' "$T/site.log" | head -1 | cut -d' ' -f3 | python3 -c '
@@ -246,6 +257,9 @@ seed "$o" "$(link_for 1005)" "$GOOD_CODE" 1005 1 >/dev/null
 run_worker
 check_eq "notify: notified" "$(action_state "$o")" "notified"
 check_contains "notify: approval_notified event" "$(events "$o")" "approval_notified"
+check_contains "notify: the event says to whom, not an empty detail" \
+	"$(sql "SELECT detail FROM events WHERE order_id = $o AND kind = 'approval_notified'")" \
+	"the link and code were mailed to ops@example.com"
 mail=$(cat "$T/mail/mail.1" 2>/dev/null)
 check_contains "notify: sendmail -t -i" "$mail" "ARGS: -t -i"
 check_contains "notify: To is the contact" "$mail" "

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # t-attacks - what a stranger's mail may change, tried as an attacker
 # would: mails made fresh by tests/attacks/make-mails (one group per class
 # of attack) and certificates made here with openssl, sent through the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # t-authres-rule - the documented Postfix rule against forged
 # Authentication-Results (contrib/postfix/header_checks.mailcert) and the
 # parser agree: for every spelling of a header that names our authserv-id

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # t-cli - the operator command as an operator uses it: every command's
 # --help and the version, order add and its refusals (each naming what is
 # wrong), two open orders on one target, order set, cancel and renew,
@@ -52,6 +53,14 @@ for cmd in "order add" "order new" "order set" "order cancel" "order renew" "ord
 		not_ok "mailcert $cmd --help" "exit $rc: $out"
 	fi
 done
+out=$("$MAILCERT" order --help 2>&1); rc=$?
+check_eq "mailcert order --help exits 0" "$rc" "0"
+check_contains "and gives each sub-command's usage" "$out" "usage: mailcert order renew ID"
+check_eq "mailcert order -h too" "$("$MAILCERT" order -h 2>&1 | grep -c '^usage: mailcert order ')" "6"
+# expiring's exit codes: what --help says is what README.md says
+help_codes=$("$MAILCERT" expiring --help | sed -n 's/.*; exit \(.*\)\.$/\1/p')
+check_contains "expiring --help gives its four exit codes" "$help_codes" "0 none, 1 some, 2 one has expired, 3 could not tell"
+check_contains "and README.md the same" "$(grep 'mailcert expiring \[' README.md)" "# exit $help_codes"
 err=$(mc order 2>&1); rc=$?
 check_eq "mailcert order alone is a usage error" "$rc" "2"
 check_contains "and names the sub-commands" "$err" "which one? add, new, set, cancel, renew, import"

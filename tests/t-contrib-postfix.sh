@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # t-contrib-postfix - what contrib/postfix/ hands a Postfix administrator
 # stays true to the code: the example configuration documents every key
 # of lib/config.c and loads; main.cf.snippet has the lines that keep mail

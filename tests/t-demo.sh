@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # t-demo - make demo's script as a new administrator runs it, its output
 # going to a file: it ends with "Done.", prints no terminal escapes into
 # the file, and leaves nothing behind: no process of its directory runs

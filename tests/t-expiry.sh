@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # t-expiry - certificates expire: the expiry watch of the installer daemon
 # over every target's files and every order's latest certificate, the
 # reminders once per threshold across restarts, renewal and cancel, and

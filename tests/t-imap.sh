@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # t-imap - mailcert fetch against a real Dovecot, started here on loopback
 # with a passwd-file, a self-signed certificate and maildirs in the test's
 # directory: an approval and a certificate mail taken and recorded once

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # t-install-crash - the installer killed with SIGKILL at random points of an
 # install (writing the backup set, writing the files, in test_command or
 # reload_command, recording the outcome), 20 times, each time with a new

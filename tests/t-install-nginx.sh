@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # t-install-nginx - the installer against a real nginx on loopback, started
 # with an old certificate (the test PKI's localhost.crt):
 #   a test_command that fails: old files byte for byte, old certificate
@@ -129,7 +130,7 @@ check_eq "failing test_command: one job run" "$out" "1 job(s) run, 1 not install
 check_eq "failing test_command: retry not due yet" "$(mc install --pending 2>/dev/null)" "0 job(s) run, 0 not installed"
 check_eq "failing test_command: old files byte for byte" "$(files_hash)" "$old_files"
 check_eq "failing test_command: nginx serves the old certificate" "$(served)" "$old_fp"
-check_eq "failing test_command: order install_failed" "$(show "$id" 'd["state"]')" "install_failed"
+check_eq "failing test_command: the order retries" "$(show "$id" 'd["state"]')" "install_retrying"
 check_eq "failing test_command: job pending for a retry" \
 	"$(show "$id" 'd["install_job"]["state"] + " " + str(d["install_job"]["attempts"])')" "pending 1"
 check_contains "failing test_command: job says why" "$(show "$id" 'd["install_job"]["last_error"]')" \
@@ -225,3 +226,41 @@ check_eq "the key file is named by its public key's SHA-256" "$(basename "$key")
 	"$(openssl pkey -in "$key" -pubout -outform DER | sha256sum | cut -d' ' -f1).key"
 check_contains "rsa2048 key" "$(openssl pkey -in "$key" -noout -text 2>/dev/null | head -1)" "2048 bit"
 check_contains "wildcard CSR" "$(openssl req -in "$T/rsa.csr" -noout -text)" "DNS:*.example.com"
+
+# install --retry: a failed job now, not at its next_try -----------------------------------
+# A new certificate for the target whose test_command fails: the order
+# says when it retries; --retry runs the attempt now and says it failed
+# with none left; put right (the target's test is nginx -t), --retry
+# installs it.
+id=$(mc order new --domain www.example.com --alt-name example.com --ca sectigo --target web-badtest --replace \
+	2>"$T/retry.err" >"$T/retry.csr")
+id=$(sed -n 's/^order \([0-9]*\) recorded, key .*/\1/p' "$T/retry.err")
+next_second
+openssl x509 -req -in "$T/retry.csr" -CA "$PKI/inter1.crt" -CAkey "$PKI/inter1.key" -set_serial 4343 \
+	-days 60 -copy_extensions copy -extfile "$T/ca/ext.cnf" -out "$T/ca/retry.crt" 2>/dev/null
+record "$id" "$T/ca/retry.crt" "$PKI/inter1.crt" >/dev/null
+mc install --pending >/dev/null 2>&1
+check_eq "the failed order is install_retrying" "$(show "$id" 'd["state"]')" "install_retrying"
+check_contains "mailcert orders says when it retries, and which attempt of how many" \
+	"$(mc orders | grep "^$id ")" "install_retrying   "
+check_contains "(the time and the attempt)" "$(mc orders | grep "^$id ")" "(attempt 2 of 2)"
+check_contains "mailcert show says so" "$(mc show "$id")" "state:        install_retrying (since "
+check_contains "(with the time of the retry)" "$(mc show "$id" | grep 'state:')" ": retrying at 20"
+err=$(mc install --retry "$id" 2>&1); rc=$?
+check_eq "install --retry runs it now: it fails again" "$rc" "1"
+check_contains "and says that no attempt is left" "$err" "order $id: attempt 2 failed, no attempt left: test_command exit status 1"
+check_eq "the order is install_failed" "$(show "$id" 'd["state"]')" "install_failed"
+sed 's|^test_command = /bin/false$|test_command = '"$NGINX"' -t -q '"$NG"'|' "$T/mailcert.conf" >"$T/fixed.conf"
+before=$(workers)
+out=$("$MAILCERT" -c "$T/fixed.conf" install --retry "$id" 2>"$T/retry2.err"); rc=$?
+check_eq "put right, install --retry installs it" "$rc" "0" || sed 's/^/# /' "$T/retry2.err"
+check_eq "and says so" "$out" "order $id: installed into target web-badtest"
+check "nginx reloaded" wait_for 5 reloaded "$before"
+check_eq "nginx serves it" "$(served)" "$(fp "$T/ca/retry.crt")"
+check_eq "the order is installed" "$(show "$id" 'd["state"]')" "installed"
+check_contains "the retry is an event" "$(mc ledger --order "$id")" "install_retry"
+err=$(mc install --retry "$id" 2>&1); rc=$?
+check_eq "install --retry of an installed order fails" "$rc" "1"
+check_contains "and says why" "$err" "installed its certificate already"
+err=$(mc install --retry 999 2>&1)
+check_contains "install --retry of no order says so" "$err" "no order 999"

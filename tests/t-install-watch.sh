@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # t-install-watch - "mailcert install --watch", the daemon: it binds the
 # wake socket, a datagram (what the intake sends) makes it take the
 # intake's install request and install it long before poll_interval,

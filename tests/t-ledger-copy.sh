@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # t-ledger-copy - mailcert ledger copy moves a whole ledger from SQLite to
 # PostgreSQL and back.  A SQLite ledger gets orders, an approval, a
 # certificate installed by the installer, events of both stores; it is

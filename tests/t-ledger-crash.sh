@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # t-ledger-crash - a writer killed with SIGKILL mid-transaction leaves both
 # stores passing PRAGMA integrity_check and holding only whole records.
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # t-ledger-outage - the PostgreSQL ledger goes away and comes back while
 # mail arrives.  A private cluster of this test's own (it is stopped and
 # started here) holds the ledger; mailcert-milter (driven by miltertest,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # t-milter-miltertest - mailcert-milter at the protocol level, driven by
 # Debian's miltertest with the Lua scripts in tests/milter/: watched and
 # unwatched recipients, the early accept at DATA, the X-Mailcert header,

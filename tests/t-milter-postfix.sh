@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # t-milter-postfix - mailcert-milter behind the real Postfix from Debian.
 #
 # A private Postfix instance (contrib/postfix/instance.sh: its own

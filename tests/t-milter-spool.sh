@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # t-milter-spool - a watched message larger than [milter] memory_size goes
 # to a file in spool_dir (0700, files 0600) while it arrives; SIGKILL the
 # milter with one there, start it again: the file is gone.

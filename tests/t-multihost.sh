@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # t-multihost - one PostgreSQL ledger, two MX hosts and several web hosts,
 # as a provider runs them.  Each "host" has its own configuration, and the
 # web hosts their own key and target directories and state; the installers

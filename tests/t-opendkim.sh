@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # t-opendkim - what mailcert believes of the real OpenDKIM's results.
 #
 # Debian's opendkim runs as a verifying milter on loopback, offline: its

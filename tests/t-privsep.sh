@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # t-privsep - root trusts nothing the network side can write.  As the
 # milter's user (an attacker who owns mailcert-milter) the test rewrites
 # every row of every table of the intake's ledger, adds install requests

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # t-units - the shipped systemd units, the way systemd runs them: each
 # unit's ExecStart with its User= (the test's role user stands for
 # mailcert and mailcert-approver), its UMask=, no new privileges, its

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # t-web - mailcert serve, the read-only web view: status codes and
 # content types, the security headers, escaping of hostile mail content
 # recorded through the milter, /metrics and /api/ against the --json

@@ -6,6 +6,7 @@
  * Each FILE becomes one entry { "basename", "text" } of builtin_profiles[]
  * (see parser/builtin_profiles.h), so the shipped profiles are the
  * compiled-in defaults and [ca] profiles = DIR only adds or overrides.
+ * SPDX-License-Identifier: ISC
  */
 #include <stdio.h>
 #include <string.h>

@@ -8,6 +8,7 @@
  *		install failures, messages
  * web_data.c	/metrics (Prometheus text) and /api/ (JSON), streamed
  * web_guard.c	a deadline for every request head
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MAILCERT_WEB_H
 #define MAILCERT_WEB_H

@@ -18,7 +18,7 @@
  *	unknown user name is hashed too: the time taken says nothing of how
  *	close a guess was, nor whether the user exists.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <crypt.h>
 #include <errno.h>

@@ -31,7 +31,7 @@
  *	memory), /api/order/ID, /api/approvals, /api/messages (?limit=),
  *	/api/installers (installers_report_json()).
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <limits.h>
 #include <stdio.h>

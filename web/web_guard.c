@@ -32,7 +32,7 @@
  *	httpd's (WEB_MAX_PER_IP), well below the whole (WEB_MAX_CONNECTIONS),
  *	so that a few addresses never hold them all.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <pthread.h>
 #include <stdlib.h>

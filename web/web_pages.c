@@ -31,7 +31,7 @@
  *	mail is shown as text, never as a link, except the approval link of
  *	a believed approval on /approvals, which is opened without referrer.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <limits.h>
 #include <stdio.h>
@@ -215,7 +215,8 @@ static int read_filter(const struct web_request *req, struct order_filter *f, st
 static void filter_form(struct strbuf *b, const struct web_request *req)
 {
 	static const char *const states[] = {"awaiting_approval", "approval_received", "approved",
-		"issued", "installed", "install_failed", "declined", "cancelled", "superseded", NULL};
+		"issued", "installed", "install_failed", "install_retrying", "declined", "cancelled", "superseded",
+		NULL};
 	const char *now = web_arg(req, "state");
 
 	sb_appends(b, "<form method=\"get\" action=\"/orders\"><select name=\"state\">"

@@ -40,7 +40,7 @@
  *	one without password_file where there was one, keeps the users the
  *	view has.  Every other [web] key takes a restart.
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # instance.sh - a private Postfix instance on loopback, for the tests and
 # for "make demo".  Source it; it defines shell functions only.
 #

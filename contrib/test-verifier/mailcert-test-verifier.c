@@ -22,7 +22,7 @@
  *	-a ID		the authserv-id ([milter] authserv_id of mailcert)
  *	-d DOMAIN	a sender domain to vouch for (up to MAX_DOMAINS)
  * LICENSE
- *	See the README of mailcert.
+ *	SPDX-License-Identifier: ISC
  */
 #include <ctype.h>
 #include <stdio.h>

@@ -6,6 +6,7 @@
  * Authentication-Results paths are reached); each input is parsed, turned
  * into JSON and freed.  "make fuzz" runs it; "make check" replays the
  * corpus and the fixtures through tests/fuzz/replay_main.c under ASan.
+ * SPDX-License-Identifier: ISC
  */
 #include <stddef.h>
 #include <stdint.h>

@@ -8,6 +8,7 @@
  * "ok - replay FILE" follows each.  A crash or a sanitizer report ends the
  * program with a non-zero status, which tests/run-tests counts as a
  * failure.  Built with ASan and UBSan by "make tests".
+ * SPDX-License-Identifier: ISC
  */
 #include <dirent.h>
 #include <stdint.h>

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: ISC
 -- abort.lua - an SMTP session that gives up in the middle of a watched
 -- message (RSET, lost client) frees it; the connection goes on.
 dofile("tests/milter/common.lua")

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: ISC
 -- common.lua - what the miltertest scripts of mailcert share.
 --
 -- The shell test (tests/t-milter-miltertest.sh) starts mailcert-milter and

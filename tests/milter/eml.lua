@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: ISC
 -- eml.lua - one message file through the milter, as the MTA passes it.
 --
 -- Run with -D eml=PATH -D rcpt=ADDRESS (and socket=...).  Prints the

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: ISC
 -- many.lua - many connections at once, their messages interleaved: each
 -- gets its own answer (libmilter gives each connection a thread).
 dofile("tests/milter/common.lua")

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: ISC
 -- oversize.lua - a watched message over max_message_size (4k in the test
 -- configuration) is not buffered further, not parsed, and still delivered.
 dofile("tests/milter/common.lua")

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: ISC
 -- reply.lua - one message file through the milter; prints the milter's
 -- answer at the end of the message: "accept X-MAILCERT" or "tempfail".
 --

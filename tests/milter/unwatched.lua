@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: ISC
 -- unwatched.lua - mail for recipients nobody watches is accepted at DATA:
 -- the milter needs neither headers nor body.
 dofile("tests/milter/common.lua")

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: ISC
 -- verifier.lua - one message file through a DKIM verifier milter (the real
 -- OpenDKIM); prints the Authentication-Results field it adds.
 --

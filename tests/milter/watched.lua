@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: ISC
 -- watched.lua - mail for a watched recipient is read to the end and
 -- delivered with one X-Mailcert header saying what mailcert did; an
 -- X-Mailcert header that came with the message is removed.

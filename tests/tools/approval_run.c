@@ -9,6 +9,7 @@
  * SECONDS_AHEAD (default 0), so that a test can reach the next retry
  * without waiting for it.  Prints the number of approvals handled, -1
  * when the pass failed.  Exit 0, 1 with the reason, 2 on bad usage.
+ * SPDX-License-Identifier: ISC
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -11,6 +11,7 @@
  * the order's progress moves to approval_received, and the approval's id
  * is printed.  No mail, no milter: the worker's tests start from what the
  * milter leaves in the ledger.  Exit 0, 1 with the reason, 2 on bad usage.
+ * SPDX-License-Identifier: ISC
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -23,6 +23,7 @@
  * With a PostgreSQL URL both stores are that database's schemas (made
  * beforehand by "mailcert ledger init").
  * Exit 0, 1 with the reason, 2 on bad usage.
+ * SPDX-License-Identifier: ISC
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -16,6 +16,7 @@
  *
  * No checks of the certificate or the order: the installer must make
  * them.  Exit 0, 1 with the reason, 2 on bad usage.
+ * SPDX-License-Identifier: ISC
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -5,6 +5,7 @@
  * tests/run-tests counts those lines over every test program; a program
  * that exits non-zero without saying "not ok" (a crash, a sanitizer
  * report) counts as one failure.  Include once, in the test's one file.
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MAILCERT_CHECK_H
 #define MAILCERT_CHECK_H

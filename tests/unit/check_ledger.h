@@ -10,6 +10,7 @@
  * root's), with the package's roles granted their parts.  A test that
  * asks for a role (check_ledger_as) connects as that database role; the
  * cluster lets root be any of them (pg_ident).  Include after check.h.
+ * SPDX-License-Identifier: ISC
  */
 #ifndef MAILCERT_CHECK_LEDGER_H
 #define MAILCERT_CHECK_LEDGER_H

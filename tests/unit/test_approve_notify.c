@@ -7,6 +7,7 @@
  *
  * Sending goes through a stand-in sendmail written into a temporary
  * directory, which keeps what it is given.
+ * SPDX-License-Identifier: ISC
  */
 #include <stdio.h>
 #include <stdlib.h>

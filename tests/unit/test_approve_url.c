@@ -8,6 +8,7 @@
  *
  * Table-driven with the sectigo profile as parser_new() loads it; a
  * refusal must also say why.
+ * SPDX-License-Identifier: ISC
  */
 #include <stdlib.h>
 #include <string.h>

@@ -10,6 +10,7 @@
  * reject link is mailed to nobody.
  *
  * Each case has a ledger of its own; the mails are counted across them.
+ * SPDX-License-Identifier: ISC
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,6 +2,7 @@
  * test_authres - Authentication-Results as RFC 8601 writes them and as
  * verifiers and forgers do: versions, comments anywhere, several results,
  * quoting, and fields that must be refused.
+ * SPDX-License-Identifier: ISC
  */
 #include <string.h>
 

@@ -1,6 +1,7 @@
 /*
  * test_cert_cache - CA certificates decoded once and shared; leaves never
  * kept; what a caller holds survives eviction; several threads at once.
+ * SPDX-License-Identifier: ISC
  */
 #include <pthread.h>
 #include <stdio.h>

@@ -7,6 +7,7 @@
  * tests/fixtures/make-cert-mails)
  * and the mails' text.  Expected chains are named by the files of the test
  * PKI (tests/fixtures/pki/NAME.crt), whose hashes are computed here.
+ * SPDX-License-Identifier: ISC
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,7 @@
 /*
  * test_config - mailcert.conf: values, defaults and the errors an
  * operator sees (FILE:LINE: what is wrong).
+ * SPDX-License-Identifier: ISC
  */
 #include <stdlib.h>
 #include <string.h>

@@ -21,6 +21,7 @@
  * the new key and CSR of "order new".  Uses the test PKI in
  * tests/fixtures/pki and makes a few leaves of its own under inter2.
  * Runs as root (chown, run_as).
+ * SPDX-License-Identifier: ISC
  */
 #define _GNU_SOURCE
 #include <fcntl.h>

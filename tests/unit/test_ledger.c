@@ -8,6 +8,7 @@
  * notices sent once, what each role may not write, migration from the
  * first schema, a locked ledger refused cleanly.  (Crash safety:
  * tests/t-ledger-crash.sh; query plans: test_ledger_plan.)
+ * SPDX-License-Identifier: ISC
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -384,7 +385,7 @@ static void test_states(struct ledger *book, struct ledger *in)
 	state_is(in, id, "issued", "a pending install job: issued");
 	book_install_claim(book, job, now, 600, "h:1", "h:");
 	book_install_finish(book, job, INSTALL_JOB_PENDING, now + 60, "test failed");
-	state_is(in, id, "install_failed", "a job waiting for its retry: install_failed");
+	state_is(in, id, "install_retrying", "a job waiting for its retry: install_retrying");
 	book_install_claim(book, job, now + 61, 600, "h:1", "h:");
 	book_install_finish(book, job, INSTALL_JOB_DONE, 0, NULL);
 	book_close_order(book, id, BOOK_INSTALLED, NULL, "test");

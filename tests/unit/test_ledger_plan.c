@@ -8,6 +8,7 @@
  * full scan of any table (orders, their names, messages, events, jobs:
  * all but the one-row book.meta) fails, naming the statement and its
  * plan; a last check makes sure a scan is seen as one.
+ * SPDX-License-Identifier: ISC
  */
 #define _GNU_SOURCE
 #include <stdio.h>

@@ -4,6 +4,7 @@
  * the normal form of url.c; the URL rules themselves: test_url), and how
  * links are found in plain text (trailing punctuation, long runs of it,
  * one link repeated) and in HTML.
+ * SPDX-License-Identifier: ISC
  */
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,7 @@
 /*
  * test_names - which domain names and addresses mailcert accepts from an
  * operator, and how envelope addresses are normalised.
+ * SPDX-License-Identifier: ISC
  */
 #include <stdlib.h>
 

@@ -3,6 +3,7 @@
  * tests/fixtures with the verdict it must get; the JSON of a verdict; the
  * configuration switches require_dkim and authserv_id; input that is not
  * mail at all.  Run from the top of the repository.
+ * SPDX-License-Identifier: ISC
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,6 +2,7 @@
  * test_profiles - the shipped CA profiles load, [ca] profiles = DIR adds
  * and overrides them, the approval worker's fields are there, and every
  * kind of bad profile is refused with FILE:LINE.
+ * SPDX-License-Identifier: ISC
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -9,6 +9,7 @@
  * Table-driven.  The parser reads hostile text, so each case runs in a
  * child process: a crash is that case failing, said as such, and the
  * other cases still run.
+ * SPDX-License-Identifier: ISC
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -5,6 +5,7 @@
  * Certificates and keys are those of the test PKI (tests/fixtures/pki,
  * see tests/pki/make-test-pki).  Each case gives the PEM files that make
  * the bundle, in the order a mail might have them.
+ * SPDX-License-Identifier: ISC
  */
 #include <stdio.h>
 #include <stdlib.h>
