@@ -7,7 +7,9 @@
  *	Reads one message from a file (or "-" for stdin), runs the parser on
  *	it with the configured profiles and authserv-id, and prints the
  *	verdict: a readable summary, or the JSON of verdict_to_json() with
- *	--json.  No side effects: the ledger is not opened.  Run as root, it
+ *	--json.  --explain first says, for each profile, which pattern
+ *	matched what and why the mail was not taken (explain.c): what an
+ *	operator needs to write a profile override in [ca] profiles.  No side effects: the ledger is not opened.  Run as root, it
  *	reads the file and then parses as [milter] user.
  *
  *	Without -c and without the default configuration file, the built-in
@@ -80,7 +82,7 @@ static void print_verdict(const struct verdict *v)
 		cli_printf("link:          %s\n", v->link ? v->link : "-");
 		cli_printf("code:          %s\n", v->code ? v->code : "-");
 	}
-	if (v->kind == VERDICT_APPROVAL || v->kind == VERDICT_DECLINE || v->kind == VERDICT_NOTICE) {
+	if (v->kind != VERDICT_NONE) {
 		cli_printf("CA order:      %s\n", v->ca_order ? v->ca_order : "-");
 		cli_printf("domain:        %s\n", v->domain ? v->domain : "-");
 	}
@@ -109,6 +111,7 @@ int cmd_parse(struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {
 		{"json", no_argument, NULL, 'j'},
+		{"explain", no_argument, NULL, 'e'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -117,6 +120,8 @@ int cmd_parse(struct cli *cli, int argc, char **argv)
 	struct parser *parser;
 	struct verdict verdict;
 	size_t  total;
+	struct strbuf explained = STRBUF_INIT;
+	int explain = 0;
 	int json = 0;
 	int ch;
 	int rc;
@@ -124,6 +129,8 @@ int cmd_parse(struct cli *cli, int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		if (ch == 'j')
 			json = 1;
+		else if (ch == 'e')
+			explain = 1;
 		else if (cli_common_option(cli, ch, &rc))
 			return rc;
 	}
@@ -155,6 +162,14 @@ int cmd_parse(struct cli *cli, int argc, char **argv)
 		not_parsed(&verdict, total, cli->cfg->max_message_size);
 	else
 		parser_parse(parser, data.data ? data.data : "", data.len, &verdict);
+	if (explain && !json && total <= cli->cfg->max_message_size) {
+		parser_explain(parser, data.data ? data.data : "", data.len, &explained);
+		/* printable ASCII already (explain.c): as it is, so that a
+		 * pattern's backslashes read as the profile file has them */
+		fputs(sb_str(&explained), stdout);
+		printf("\nverdict\n");
+		sb_free(&explained);
+	}
 	if (json)
 		rc = cli_print_json(verdict_to_json(&verdict));
 	else

@@ -100,7 +100,7 @@ static const struct cli_command cli_commands[] = {
 	"check the configuration, the programs and directories it names"},
 	{"serve", NULL, cmd_serve, CLI_WEB, "serve",
 	"the read-only web view and /metrics on [web] listen (as [web] user)"},
-	{"parse", NULL, cmd_parse, CLI_READER, "parse FILE.eml [--json]",
+	{"parse", NULL, cmd_parse, CLI_READER, "parse FILE.eml [--json | --explain]",
 	"what mailcert would make of one message; changes nothing"},
 	{NULL, NULL, NULL, CLI_NONE, NULL, NULL},
 };

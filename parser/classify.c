@@ -6,6 +6,8 @@
  *
  *	const struct ca_profile *classify_profile(const struct profile_set *set,
  *				const struct mail *mail, struct strlist *reasons)
+ *	const char *classify_sender(const struct ca_profile *profile,
+ *				const struct mail *mail)
  *	enum verdict_kind classify_kind(const struct ca_profile *profile,
  *				const struct mail *mail,
  *				const struct certbundle *certs,
@@ -16,6 +18,9 @@
  *	that, the first profile one of whose approval or reject link patterns
  *	matches a link of the mail (a reseller's template still links to the
  *	CA).  Subject wording alone never picks a profile.  NULL when none.
+ *
+ *	classify_sender() is the domain of From or Return-Path that is one of
+ *	the profile's senders (or below one), NULL when neither is.
  *
  *	classify_kind(), in this order: certificates found: certificate (with
  *	or without a profile); no profile: none; an approval link: approval;
@@ -61,6 +66,13 @@ static int link_matches(const struct ca_profile *p, const struct mail *mail)
 	return 0;
 }
 
+const char *classify_sender(const struct ca_profile *p, const struct mail *mail)
+{
+	const char *domain = sender_of(p, mail->from);
+
+	return domain ? domain : sender_of(p, mail->return_path);
+}
+
 const struct ca_profile *classify_profile(const struct profile_set *set, const struct mail *mail,
 					  struct strlist *reasons)
 {
@@ -68,8 +80,7 @@ const struct ca_profile *classify_profile(const struct profile_set *set, const s
 	size_t  i;
 
 	for (i = 0; i < set->count; i++) {
-		if ((domain = sender_of(set->items[i], mail->from)) != NULL
-		    || (domain = sender_of(set->items[i], mail->return_path)) != NULL) {
+		if ((domain = classify_sender(set->items[i], mail)) != NULL) {
 			strlist_addf(reasons, "sender domain %s is one of CA profile %s", domain,
 				     set->items[i]->name);
 			return set->items[i];

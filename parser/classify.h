@@ -17,6 +17,7 @@
 /* classify.c */
 const struct ca_profile *classify_profile(const struct profile_set *set, const struct mail *mail,
 					  struct strlist *reasons);
+const char *classify_sender(const struct ca_profile *profile, const struct mail *mail);
 enum verdict_kind classify_kind(const struct ca_profile *profile, const struct mail *mail,
 				const struct certbundle *certs, int has_approval_link,
 				struct strlist *reasons);
@@ -37,6 +38,10 @@ void approval_extract(const struct ca_profile *profile, const struct mail *mail,
 int approval_query_check(const struct ca_profile *profile, const char *link, struct strlist *why);
 /* The CA order number an approval link names (one), else NULL and why. */
 char *approval_link_order(const struct ca_profile *profile, const char *link, struct strlist *why);
+
+/* explain.c: "mailcert parse --explain", one profile */
+void explain_profile(struct strbuf *out, const struct ca_profile *profile, const struct mail *mail,
+		     const char *authserv_id, int require_dkim, int topmost_only, int chosen);
 
 /* trust.c */
 int trust_dkim(const char *authserv_id, int require_dkim, int topmost_only,

@@ -189,6 +189,34 @@ static void parse_any(const struct parser *parser, const char *data, int fd, siz
 	mail_free(&mail);
 }
 
+void parser_explain(const struct parser *parser, const char *data, size_t len, struct strbuf *out)
+{
+	struct strlist reasons = STRLIST_INIT;
+	const struct ca_profile *chosen;
+	struct verdict v;
+	struct mail mail;
+	size_t  i;
+
+	verdict_init(&v);
+	mail_init(&mail);
+	v.certs.cache = parser->cert_cache;
+	if (len > parser->limits.max_message_size || mail_read(data, len, &parser->limits, &mail, &v.certs) < 0) {
+		sb_appends(out, "the message is not read: nothing to explain\n");
+	} else {
+		chosen = classify_profile(&parser->profiles, &mail, &reasons);
+		for (i = 0; i < parser->profiles.count; i++)
+			explain_profile(out, parser->profiles.items[i], &mail, parser->authserv_id,
+					parser->require_dkim, parser->authres_topmost,
+					parser->profiles.items[i] == chosen);
+		if (chosen == NULL)
+			sb_appends(out, "no profile: the sender is none of any profile's, and no link has "
+				   "the form of any profile's approval or reject link\n");
+	}
+	strlist_free(&reasons);
+	mail_free(&mail);
+	verdict_free(&v);
+}
+
 void parser_parse(const struct parser *parser, const char *data, size_t len, struct verdict *v)
 {
 	parse_any(parser, data ? data : "", -1, len, v);

@@ -63,6 +63,9 @@ void parser_set_authres(struct parser *parser, const char *authserv_id, int topm
 
 /* Parse one whole message (headers and body as they arrived). Always fills
  * verdict (kind NONE with a reason when the mail cannot be read). */
+/* mailcert parse --explain: each profile's look at the mail, step by step
+ * (explain.c), appended to out; the verdict is parser_parse()'s. */
+void parser_explain(const struct parser *parser, const char *data, size_t len, struct strbuf *out);
 void parser_parse(const struct parser *parser, const char *data, size_t len,
 		  struct verdict *verdict);
 /* The same for a message in a file of len bytes (read from its start). */

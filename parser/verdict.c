@@ -11,8 +11,9 @@
  * DESCRIPTION
  *	verdict_to_json() builds the object of "mailcert parse --json":
  *	kind, ca, authenticated, ambiguous, reasons, limit_hit, message_id, from,
- *	subject, approval {link, code, ca_order, domain} (null unless kind
- *	is approval) and certificates [{sha256, subject, issuer, names,
+ *	subject, ca_order and domain (what the mail names, of any kind: a
+ *	delivery's subject names its order too), approval {link, code,
+ *	ca_order, domain} (null unless kind is approval) and certificates [{sha256, subject, issuer, names,
  *	not_before, not_after, role}], times in ISO 8601 UTC.  Strings that
  *	came from the mail are made valid UTF-8 first (a bad byte becomes
  *	'?'), since jansson refuses anything else.
@@ -127,6 +128,9 @@ json_t *verdict_to_json(const struct verdict *v)
 	json_object_set_new(obj, "message_id", json_text(v->message_id));
 	json_object_set_new(obj, "from", json_text(v->from));
 	json_object_set_new(obj, "subject", json_text(v->subject));
+	/* what the mail names, whatever its kind: a delivery names its order too */
+	json_object_set_new(obj, "ca_order", json_text(v->ca_order));
+	json_object_set_new(obj, "domain", json_text(v->domain));
 	json_object_set_new(obj, "approval", json_approval(v));
 	for (i = 0; i < v->certs.count; i++)
 		json_array_append_new(certs, json_certificate(&v->certs.certs[i]));

@@ -30,7 +30,12 @@
  *	profile_set_load() loads the built-in profiles (tools/embed), then
  *	every *.conf file of dir in name order: a profile whose name is
  *	already loaded from the built-ins replaces it; two files of dir with
- *	the same name are an error.  On error set is left empty.
+ *	the same name are an error.  A file that says "extends = NAME"
+ *	instead of "name = NAME" adds its lines to that profile (a reseller's
+ *	sender, a link host, a pattern the CA's new template needs), without
+ *	a copy of the rest: lists and patterns only, since a value of
+ *	[approve] (mode, method, post_path, fields) would replace the
+ *	profile's, which is a profile of its own.  On error set is left empty.
  * LICENSE
  *	SPDX-License-Identifier: ISC
  */
@@ -78,6 +83,7 @@ struct profile_key {
 
 static const struct profile_key profile_keys[] = {
 	{"profile", "name", PK_NAME, PF(name)},
+	{"profile", "extends", PK_NAME, PF(extends)},
 	{"profile", "senders", PK_DOMAINS, PF(senders)},
 	{"profile", "dkim_domains", PK_DOMAINS, PF(dkim_domains)},
 	{"profile", "link_hosts", PK_HOSTS, PF(link_hosts)},
@@ -416,9 +422,25 @@ static char *profile_reader(char *str, int num, void *stream)
 static int profile_check(struct profile_parse *pp)
 {
 	struct ca_profile *p = pp->profile;
+	static const char *const replacing[] = {"approve.mode", "approve.method", "approve.post_path",
+		"approve.fields", NULL};
+	int     i;
 
+	if (p->extends && p->name)
+		return parse_error_set(&pp->error, pp->name_line, "[profile] give name (a profile of its own) "
+				       "or extends (lines added to one), not both");
+	if (p->extends) {
+		for (i = 0; replacing[i]; i++)
+			if (strlist_contains_nocase(&pp->seen, replacing[i]))
+				return parse_error_set(&pp->error, pp->line, "[%s] of an extension would "
+						       "replace %s's: copy the profile and give it name = instead",
+						       replacing[i], p->extends);
+		if (p->dkim_domains.count == 0)
+			strlist_copy(&p->dkim_domains, &p->senders);
+		return 1;
+	}
 	if (p->name == NULL)
-		return parse_error_set(&pp->error, pp->line, "[profile] name is required");
+		return parse_error_set(&pp->error, pp->line, "[profile] name is required (or extends, to add to a profile)");
 	if (p->senders.count == 0 && p->link_hosts.count == 0)
 		return parse_error_set(&pp->error, pp->line, "[profile] needs senders or link_hosts");
 	if (p->approval_link.sources.count && p->link_hosts.count == 0)
@@ -486,6 +508,7 @@ void profile_free(struct ca_profile *p)
 		return;
 	free(p->name);
 	free(p->origin);
+	free(p->extends);
 	strlist_free(&p->senders);
 	strlist_free(&p->dkim_domains);
 	strlist_free(&p->link_hosts);
@@ -645,6 +668,73 @@ static int list_profile_files(const char *dir, struct strlist *names, struct str
 	return 0;
 }
 
+/* add_words, add_patterns - an extension's lines after the profile's */
+
+static void add_words(struct strlist *to, const struct strlist *more)
+{
+	size_t  i;
+
+	for (i = 0; i < more->count; i++)
+		if (!strlist_contains_nocase(to, more->items[i]))
+			strlist_add(to, more->items[i]);
+}
+
+static int add_patterns(struct pattern_list *to, const struct pattern_list *more, const char *origin,
+			struct strbuf *err)
+{
+	size_t  i;
+
+	for (i = 0; i < more->sources.count; i++)
+		pattern_list_add(to, more->sources.items[i], more->lines[i]);
+	return pattern_list_compile(to, origin, err);
+}
+
+/* profile_extend - ext's lists and patterns added to the profile it names */
+
+static int profile_extend(struct profile_set *set, struct ca_profile *ext, struct strbuf *err)
+{
+	struct ca_profile *p;
+	ssize_t i = set_index(set, ext->extends);
+	char   *origin;
+	int     rc = 0;
+
+	if (i < 0) {
+		sb_appendf(err, "%s: extends %s: no such profile (built in, or in an earlier file)",
+			   ext->origin, ext->extends);
+		return -1;
+	}
+	p = set->items[i];
+	add_words(&p->senders, &ext->senders);
+	add_words(&p->dkim_domains, &ext->dkim_domains);
+	add_words(&p->link_hosts, &ext->link_hosts);
+	add_words(&p->approval_params, &ext->approval_params);
+	add_words(&p->presentation_params, &ext->presentation_params);
+	rc |= add_patterns(&p->subject, &ext->subject, ext->origin, err);
+	rc |= add_patterns(&p->body, &ext->body, ext->origin, err);
+	rc |= add_patterns(&p->decline, &ext->decline, ext->origin, err);
+	rc |= add_patterns(&p->notice, &ext->notice, ext->origin, err);
+	rc |= add_patterns(&p->approval_link, &ext->approval_link, ext->origin, err);
+	rc |= add_patterns(&p->reject_link, &ext->reject_link, ext->origin, err);
+	rc |= add_patterns(&p->code, &ext->code, ext->origin, err);
+	rc |= add_patterns(&p->order_number, &ext->order_number, ext->origin, err);
+	rc |= add_patterns(&p->domain, &ext->domain, ext->origin, err);
+	rc |= add_patterns(&p->approve_success, &ext->approve_success, ext->origin, err);
+	rc |= add_patterns(&p->approve_failure, &ext->approve_failure, ext->origin, err);
+	origin = xmalloc(strlen(p->origin) + strlen(ext->origin) + 4);
+	sprintf(origin, "%s + %s", p->origin, ext->origin);
+	free(p->origin);
+	p->origin = origin;
+	return rc ? -1 : 0;
+}
+
+static int extend_and_free(struct profile_set *set, struct ca_profile *ext, struct strbuf *err)
+{
+	int     rc = profile_extend(set, ext, err);
+
+	profile_free(ext);
+	return rc;
+}
+
 static int load_directory(struct profile_set *set, const char *dir, struct strbuf *err)
 {
 	struct strlist names = STRLIST_INIT;
@@ -664,6 +754,8 @@ static int load_directory(struct profile_set *set, const char *dir, struct strbu
 			rc = -1;
 		else if ((p = profile_parse(text, path, err)) == NULL)
 			rc = -1;
+		else if (p->extends)
+			rc = extend_and_free(set, p, err);
 		else
 			rc = put_once(set, p, &level, err);
 		free(text);

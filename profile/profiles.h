@@ -27,6 +27,8 @@ enum profile_approve_method {
 struct ca_profile {
 	char   *name;			/* "sectigo": the verdict's ca */
 	char   *origin;			/* file it came from, for messages */
+	char   *extends;		/* a file of [ca] profiles that adds lines
+					 * to this profile, not one of its own */
 
 	/* [profile] who sends it and where its links may go */
 	struct strlist senders;		/* From / Return-Path domains */

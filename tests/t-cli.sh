@@ -234,6 +234,31 @@ out=$(mc check-config 2>&1)
 check_contains "where spool_dir is not made yet, check-config says it will be" "$out" \
 	"$T/intake/spool: not there yet; made (mode 0700) when first needed"
 printf 'smtp      inet  n       -       n       -       -       smtpd\n' >"$T/postfix/master.cf"
+# parse --explain: what each profile made of a reseller's relayed mail,
+# then a four-line profile extension that names the reseller's sender
+mkdir -p "$T/profiles"
+printf '[milter]\nuser = %s\nauthserv_id = mx.example.net\n[ca]\nprofiles = %s/profiles\n' "$user" "$T" >"$T/explain.conf"
+chmod 0644 "$T/explain.conf"
+relay=tests/fixtures/approval-reseller-relay.eml
+out=$("$MAILCERT" -c "$T/explain.conf" parse "$relay" --explain 2>&1); rc=$?
+check_eq "parse --explain exits 0" "$rc" "0"
+check_contains "it names the profile the verdict is made with" "$out" \
+	"profile sectigo (builtin/sectigo.conf): the verdict is made with this one"
+check_contains "and says the sender is none of its" "$out" "neither From nor Return-Path is one of its 3 sender domains"
+check_contains "each link's kind" "$out" "EnterDCVCode?orderNumber=7766554433: approval link"
+check_contains "the pattern that matched, by its line" "$out" '"Domain\s+Control\s+Validation\s+for\s" matches the subject'
+check_contains "what it took" "$out" "code          Rr8-Tt5Yy2Uu"
+check_contains "why it is not believed" "$out" "ssl.reseller.example"
+check_contains "then the verdict: not authenticated" "$out" "authenticated: no"
+printf '# Reseller SSL relays Sectigo under its own domain\n[profile]\nextends = sectigo\nsenders = ssl.reseller.example\n' \
+	>"$T/profiles/reseller.conf"
+out=$("$MAILCERT" -c "$T/explain.conf" parse "$relay" --explain 2>&1)
+check_contains "with the extension: the sender is one of the profile's" "$out" "ssl.reseller.example is one of its senders"
+check_contains "and the origin names both files" "$out" "profile sectigo (builtin/sectigo.conf + $T/profiles/reseller.conf)"
+check_contains "and the mail is believed" "$out" "authenticated: yes"
+check_contains "check-config compiles the extension" "$("$MAILCERT" -c "$T/explain.conf" check-config --file-only 2>&1)" ": ok"
+check_eq "parse --json of a delivery names the CA order number of its subject" \
+	"$("$MAILCERT" -c "$T/explain.conf" parse tests/fixtures/cert-zip-sectigo.eml --json | json 'd["ca_order"]')" "1234567"
 printf '[milter]\nauthserv_id = x\n\n[ledgr]\npath = /tmp/x.db\n' >"$T/typo.conf"
 err=$("$MAILCERT" -c "$T/typo.conf" orders 2>&1); rc=$?
 check_eq "a typo in a section stops every command" "$rc" "1"

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "check_parser.h"
 #include "config.h"
 #include "mymalloc.h"
 #include "parser.h"
@@ -44,6 +45,12 @@ static const struct expect cases[] = {
 	 "Kq3Zt8Wn2Xr5Yp1L", "3456789012", "mail.example.net", NULL, "dkim=pass for comodo.com"},
 	{F("approval-zerossl-base64.eml"), VERDICT_APPROVAL, "sectigo", T, "SEC4567890123",
 	 "ZsL0-9fQ2-Tk7W", "4567890123", "www.example.com", NULL, NULL},
+	/* the code only in the link's query */
+	{F("approval-zerossl-code-in-link.eml"), VERDICT_APPROVAL, "sectigo", T,
+	 "SEC4567890124&dcvCode=Lk9-Pq2Z7xW3", "Lk9-Pq2Z7xW3", "4567890124", "www.example.com", NULL, NULL},
+	/* a reseller's own sender: not believed unless named (test_profiles) */
+	{F("approval-reseller-relay.eml"), VERDICT_APPROVAL, "sectigo", N, "SEC7766554433",
+	 "Rr8-Tt5Yy2Uu", "7766554433", "shop.example.com", NULL, NULL},
 	/* DigiCert, GeoTrust */
 	{F("approval-digicert-plain.eml"), VERDICT_APPROVAL, "digicert", T,
 	 "https://dcv.digicert.com/dcv/approve?token=3f9c2e7a81b44d0f9a6c5e1d2b7a8c90",
@@ -51,6 +58,13 @@ static const struct expect cases[] = {
 	{F("approval-geotrust-html-qp.eml"), VERDICT_APPROVAL, "digicert", T,
 	 "https://www.digicert.com/link/dcv/approve?t=8a7f6e5d4c3b2a19&order_id=55667788",
 	 NULL, "55667788", "www.example.org", NULL, "dkim=pass for geotrust.com"},
+	/* the order without '#', its leading zeros kept */
+	{F("approval-digicert-order-no-hash.eml"), VERDICT_APPROVAL, "digicert", T,
+	 "https://www.digicert.com/link/dcv/approve?t=ab12cd34ef56ab78", NULL, "00123456", "example.com", NULL, NULL},
+	/* GeoTrust's own ORDER APPROVAL: its product host, its wording */
+	{F("approval-geotrust-order-approval.eml"), VERDICT_APPROVAL, "digicert", T,
+	 "https://products.geotrust.com/orders/A.do?p=AbCdEf123456", NULL, NULL, "www.example.net", NULL,
+	 "dkim=pass for geotrust.com"},
 	/* GlobalSign */
 	{F("approval-globalsign-plain.eml"), VERDICT_APPROVAL, "globalsign", T,
 	 "https://system.globalsign.com/dv/approve?token=9d8c7b6a5f4e3d2c1b0a",
@@ -77,6 +91,10 @@ static const struct expect cases[] = {
 	 "1234567890", "example.com", NULL, "notice: wording of sectigo"},
 	{F("notice-sectigo-expiry.eml"), VERDICT_NOTICE, "sectigo", T, NULL, NULL,
 	 "9988776655", "www.example.com", NULL, NULL},
+	{F("notice-sectigo-order-confirmation.eml"), VERDICT_NOTICE, "sectigo", T, NULL, NULL,
+	 "1234567891", "example.com", NULL, "notice: wording of sectigo"},
+	{F("notice-digicert-action-required.eml"), VERDICT_NOTICE, "digicert", T, NULL, NULL,
+	 NULL, NULL, NULL, "notice: wording of digicert"},
 	{F("notice-certum-request-created.eml"), VERDICT_NOTICE, "certum", T, NULL, NULL,
 	 "3300112233", "example.com", NULL, NULL},
 	{F("decline-sectigo-cancelled.eml"), VERDICT_DECLINE, "sectigo", T, NULL, NULL,
@@ -151,21 +169,6 @@ static struct parser *test_parser(const char *authserv_id, int require_dkim, siz
 	sb_free(&err);
 	config_free(cfg);
 	return parser;
-}
-
-static int parse_file(const struct parser *parser, const char *path, struct verdict *v)
-{
-	struct strbuf data = STRBUF_INIT;
-
-	verdict_init(v);
-	if (check_read_file(path, &data) < 0) {
-		check_true(0, path);
-		sb_free(&data);
-		return -1;
-	}
-	parser_parse(parser, data.data ? data.data : "", data.len, v);
-	sb_free(&data);
-	return 0;
 }
 
 static int has_reason(const struct verdict *v, const char *text)
@@ -244,9 +247,22 @@ static void check_json(const struct parser *parser)
 	check_str(json_string_value(json_object_get(approval, "domain")), "example.com", "json: approval.domain");
 	check_true(json_is_string(json_object_get(approval, "link")), "json: approval.link");
 	check_int((long long) json_array_size(json_object_get(j, "certificates")), 0, "json: no certificates");
-	check_int((long long) json_object_size(j), 11, "json: eleven keys (with ambiguous)");
+	check_str(json_string_value(json_object_get(j, "ca_order")), "1234567890", "json: ca_order, of any kind");
+	check_str(json_string_value(json_object_get(j, "domain")), "example.com", "json: domain, of any kind");
+	check_int((long long) json_object_size(j), 13, "json: thirteen keys (with ambiguous, ca_order, domain)");
 	json_decref(j);
 	verdict_free(&v);
+
+	/* a certificate delivery names its CA order number too */
+	if (parse_file(parser, F("cert-zip-sectigo.eml"), &v) == 0) {
+		j = verdict_to_json(&v);
+		check_str(json_string_value(json_object_get(j, "kind")), "certificate", "json of a delivery: kind");
+		check_str(json_string_value(json_object_get(j, "ca_order")), "1234567",
+			  "json of a delivery: the CA order number its subject names");
+		check_true(json_is_null(json_object_get(j, "approval")), "json of a delivery: no approval");
+		json_decref(j);
+		verdict_free(&v);
+	}
 
 	if (parse_file(parser, F("decline-sectigo-cancelled.eml"), &v) < 0)
 		return;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "check_parser.h"
 #include "config.h"
 #include "mymalloc.h"
 #include "parser.h"
@@ -170,6 +171,84 @@ static void check_directory(void)
 	sb_free(&err);
 }
 
+/* An extension: a reseller that relays Sectigo's mail under its own
+ * domain, named in four lines, and the built-in profile otherwise whole. */
+static void check_extension(void)
+{
+	struct strbuf err = STRBUF_INIT;
+	const struct ca_profile *p;
+	struct parser *parser;
+	struct verdict v;
+	char    origin[512];
+
+	parser = load(NULL, &err);
+	if (parser && parse_file(parser, "tests/fixtures/approval-reseller-relay.eml", &v) == 0) {
+		check_str(v.ca, "sectigo", "reseller relay: Sectigo's by its link");
+		check_true(!v.authenticated, "reseller relay: not believed before its sender is named");
+		verdict_free(&v);
+	}
+	parser_free(parser);
+	write_file("reseller.conf", "# Reseller SSL relays Sectigo's mail under its own domain\n"
+		   "[profile]\nextends = sectigo\nsenders = ssl.reseller.example\n");
+	if (!check_true((parser = load(dir, &err)) != NULL, "extension: loads")) {
+		printf("#   %s\n", sb_str(&err));
+		remove_file("reseller.conf");
+		sb_free(&err);
+		return;
+	}
+	p = parser_find_profile(parser, "sectigo");
+	snprintf(origin, sizeof(origin), "builtin/sectigo.conf + %s/reseller.conf", dir);
+	check_str(p ? p->origin : NULL, origin, "extension: the origin names both files");
+	check_true(p && strlist_contains_nocase(&p->senders, "ssl.reseller.example")
+		   && strlist_contains_nocase(&p->senders, "trust-provider.com"), "extension: a sender added, none lost");
+	check_true(p && strlist_contains_nocase(&p->dkim_domains, "ssl.reseller.example"),
+		   "extension: its senders are its dkim_domains, as in a profile");
+	check_true(p && p->approve_method == PROFILE_APPROVE_FORM_POST && p->code.sources.count > 1,
+		   "extension: the rest of the built-in stays");
+	if (parse_file(parser, "tests/fixtures/approval-reseller-relay.eml", &v) == 0) {
+		check_true(v.authenticated, "reseller relay: believed once its sender is named");
+		check_str(v.code, "Rr8-Tt5Yy2Uu", "reseller relay: its code");
+		check_str(v.ca_order, "7766554433", "reseller relay: its order");
+		verdict_free(&v);
+	}
+	parser_free(parser);
+	remove_file("reseller.conf");
+
+	write_file("reseller.conf", "[profile]\nextends = nosuchca\nsenders = a.example\n");
+	parser = load(dir, &err);
+	check_true(parser == NULL, "extension of no profile: refused");
+	check_contains(sb_str(&err), "extends nosuchca: no such profile", "extension of no profile: said");
+	parser_free(parser);
+	write_file("reseller.conf", "[profile]\nextends = sectigo\n[approve]\nmode = auto\n");
+	parser = load(dir, &err);
+	check_true(parser == NULL, "an extension that would replace [approve] mode: refused");
+	check_contains(sb_str(&err), "[approve.mode] of an extension would replace sectigo's",
+		       "an extension that would replace a value: said");
+	parser_free(parser);
+	write_file("reseller.conf", "[profile]\nextends = sectigo\nname = sectigo\n");
+	parser = load(dir, &err);
+	check_true(parser == NULL, "name and extends both: refused");
+	parser_free(parser);
+	remove_file("reseller.conf");
+	sb_free(&err);
+}
+
+/* The profiles' lines for the shapes of real mails (the fixtures say which). */
+static void check_shapes(void)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct parser *parser = load(NULL, &err);
+	const struct ca_profile *s = parser ? parser_find_profile(parser, "sectigo") : NULL;
+	const struct ca_profile *d = parser ? parser_find_profile(parser, "digicert") : NULL;
+
+	check_true(s && strlist_contains_nocase(&s->approval_params, "dcvCode"),
+		   "sectigo: the approval link may carry its code (dcvCode)");
+	check_true(d && strlist_contains_nocase(&d->link_hosts, "products.geotrust.com"),
+		   "digicert: GeoTrust's order pages are a link host");
+	parser_free(parser);
+	sb_free(&err);
+}
+
 /* Bad profiles: the text, the line named in the error, a part of the text. */
 static const struct {
 	const char *name;
@@ -286,6 +365,8 @@ int main(void)
 	check_bad_profiles();
 	check_long_line();
 	check_directory_errors();
+	check_extension();
+	check_shapes();
 	rmdir(dir);
 	return check_done();
 }
