@@ -95,6 +95,8 @@ static const struct expect cases[] = {
 	 "1234567891", "example.com", NULL, "notice: wording of sectigo"},
 	{F("notice-digicert-action-required.eml"), VERDICT_NOTICE, "digicert", T, NULL, NULL,
 	 NULL, NULL, NULL, "notice: wording of digicert"},
+	{F("notice-geotrust-request-confirmation.eml"), VERDICT_NOTICE, "digicert", T, NULL, NULL,
+	 NULL, "www.example.net", NULL, "notice: wording of digicert"},
 	{F("notice-certum-request-created.eml"), VERDICT_NOTICE, "certum", T, NULL, NULL,
 	 "3300112233", "example.com", NULL, NULL},
 	{F("decline-sectigo-cancelled.eml"), VERDICT_DECLINE, "sectigo", T, NULL, NULL,
