@@ -16,7 +16,9 @@
  *	and can reach its socket, spool and ledger directories; the
  *	approver's and installer's socket directories exist; [milter]
  *	spool_dir and [installer] state_dir exist or can be made by who
- *	makes them; the web view's user can read [web] password_file.
+ *	makes them; the web view's user can read [web] password_file; neither
+ *	the milter's nor the approver's user can write the order book's
+ *	directory.
  *
  *	What the shipped example leaves for the administrator to fill in is
  *	named: an authserv-id, watched address or sender under the example
@@ -230,6 +232,21 @@ static void check_made_dir(struct check *c, const char *key, const char *path, c
 		printf("%s: not there yet; made (mode 0700) when first needed\n", path);
 }
 
+/* check_book_dir - a role's user must not be able to put a file where
+ * the order book is (readers would take it for root's) */
+
+static void check_book_dir(struct check *c, const struct passwd *pw)
+{
+	char    dir[4096];
+
+	if (c->cfg->ledger_url || pw->pw_name == NULL || geteuid() != 0)
+		return;			/* (not root: every role is this one user) */
+	parent_of(c->cfg->orders_path, dir, sizeof(dir));
+	if (can_as(pw, dir, W_OK))
+		problem(c, "%s can write %s, the order book's directory: it could put a book of its own "
+			"there (make it root's, mode 0755)%s", pw->pw_name, dir, "");
+}
+
 static void check_milter_user(struct check *c)
 {
 	const struct config *cfg = c->cfg;
@@ -258,6 +275,7 @@ static void check_milter_user(struct check *c)
 			problem(c, "%s cannot read the order book %s%s", pw.pw_name, cfg->orders_path, "");
 	}
 	check_made_dir(c, "[milter] spool_dir", cfg->spool_dir, &pw);
+	check_book_dir(c, &pw);
 	free(pw.pw_name);
 }
 
@@ -561,6 +579,7 @@ int cmd_check_config(struct cli *cli, int argc, char **argv)
 	check_milter_user(&c);
 	check_milter_chroot(&c);
 	check_role_user(&c, "[approve] user", cli->cfg->approve_user, &pw);
+	check_book_dir(&c, &pw);
 	free(pw.pw_name);
 	check_made_dir(&c, "[installer] state_dir", cli->cfg->state_dir, NULL);
 	check_web_password_file(&c);

@@ -100,6 +100,7 @@ static int watch(struct due *boxes, size_t n, struct fetch_env *env, const struc
 			if (boxes[i].next < next)
 				next = boxes[i].next;
 		}
+		reload_if_asked("fetch");	/* one that came while a new image started */
 		wait.tv_sec = next > now ? (time_t) (next - now) : 0;
 		wait.tv_nsec = 0;
 		sig = sigtimedwait(&set, NULL, &wait);

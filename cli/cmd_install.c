@@ -45,6 +45,7 @@
 #include "json_text.h"
 #include "msg.h"
 #include "mymalloc.h"
+#include "printable.h"
 #include "reload.h"
 
 #define EXPIRING_DAYS	30
@@ -62,11 +63,22 @@ static int open_installer_log(struct cli *cli, int daemon)
 	return rc;
 }
 
+#define SHOWN_ERROR_MAX	512	/* bytes of a job's last error shown */
+
+/* shown - text of the book made printable for the terminal, "-" for none */
+
+static const char *shown(const char *text, char *buf, size_t size)
+{
+	printable_buf(buf, size, text ? text : "-", PRINTABLE_ASCII | PRINTABLE_SPACES);
+	return buf;
+}
+
 /* retry_outcome - what install --retry's attempt came to */
 
 static int retry_outcome(struct cli *cli, const struct order *order, long long job_id)
 {
 	struct install_job job;
+	char    error[SHOWN_ERROR_MAX];
 	char    when[32];
 	int     rc;
 
@@ -78,13 +90,13 @@ static int retry_outcome(struct cli *cli, const struct order *order, long long j
 		rc = 0;
 	} else if (job.state == INSTALL_JOB_PENDING) {
 		rc = cli_error("order %lld: attempt %d failed: %s; retrying at %s (attempt %d of %d)", order->id,
-			       job.attempts, job.last_error ? job.last_error : "-",
+			       job.attempts, shown(job.last_error, error, sizeof(error)),
 			       cli_time(job.next_try, when, sizeof(when)), job.attempts + 1,
 			       cli->cfg->install_max_attempts);
 	} else {
 		rc = cli_error("order %lld: attempt %d %s: %s", order->id, job.attempts,
 			       job.state == INSTALL_JOB_REFUSED ? "refused" : "failed, no attempt left",
-			       job.last_error ? job.last_error : "-");
+			       shown(job.last_error, error, sizeof(error)));
 	}
 	install_job_clear(&job);
 	return rc;
@@ -95,6 +107,7 @@ static int retry_outcome(struct cli *cli, const struct order *order, long long j
 static int retry_job(struct cli *cli, const struct order *order, const struct install_job *job)
 {
 	struct strbuf why = STRBUF_INIT;
+	char    text[SHOWN_ERROR_MAX];
 	long long next = 0;
 	int     lock;
 	int     rc;
@@ -104,10 +117,10 @@ static int retry_job(struct cli *cli, const struct order *order, const struct in
 	if (job->state == INSTALL_JOB_REFUSED)
 		return cli_error("order %lld: job %lld was refused (%s): that certificate is not tried again; "
 				 "a new certificate mail makes a new job", order->id, job->id,
-				 job->last_error ? job->last_error : "-");
+				 shown(job->last_error, text, sizeof(text)));
 	if (job->state == INSTALL_JOB_RUNNING)
 		return cli_error("order %lld: job %lld is running now (%s)", order->id, job->id,
-				 job->claimed_by ? job->claimed_by : "-");
+				 shown(job->claimed_by, text, sizeof(text)));
 	if (book_install_retry_now(cli->ledger, job->id, (long long) time(NULL)) != 0
 	    || book_add_event(cli->ledger, order->id, "install_retry", "job %lld: due now (mailcert install "
 			      "--retry)", job->id) < 0)

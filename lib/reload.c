@@ -23,7 +23,10 @@
  *
  *	Before the exec every descriptor above 2 is marked close-on-exec
  *	(the ledger's, the wake socket, the log) and the signal mask is
- *	cleared; when the exec itself fails, that is logged and the daemon
+ *	cleared but for SIGHUP, which stays blocked until the new image's
+ *	reload_catch() takes it (until then its default would end the
+ *	daemon, and systemd does not restart a daemon a signal ended
+ *	"cleanly"); when the exec itself fails, that is logged and the daemon
  *	goes on, its descriptors still open.
  *
  *	The milter reloads in place instead (milter/settings.c): its
@@ -70,10 +73,17 @@ void reload_catch(const char *config_path, reload_check_fn check)
 
 	reload_path = config_path;
 	reload_check = check;
+	sigset_t hangup;
+
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = note_hangup;	/* no SA_RESTART: a wait returns */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGHUP, &sa, NULL);
+	/* blocked across the exec of a reload (a second SIGHUP while the new
+	 * image starts would end it): taken from here on, one that waited too */
+	sigemptyset(&hangup);
+	sigaddset(&hangup, SIGHUP);
+	sigprocmask(SIG_UNBLOCK, &hangup, NULL);
 }
 
 int reload_asked(void)
@@ -107,7 +117,7 @@ static void close_on_exec_above_stderr(void)
 void reload_now(const char *who)
 {
 	struct strbuf why = STRBUF_INIT;
-	sigset_t none;
+	sigset_t only_hangup;
 	sigset_t old;
 
 	if (kept_argv == NULL || reload_check == NULL)
@@ -120,8 +130,9 @@ void reload_now(const char *who)
 	sb_free(&why);
 	msg_info("reload: %s read again; the %s starts again with it (the same process)", reload_path, who);
 	close_on_exec_above_stderr();
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, &old);
+	sigemptyset(&only_hangup);
+	sigaddset(&only_hangup, SIGHUP);
+	sigprocmask(SIG_SETMASK, &only_hangup, &old);
 	execv("/proc/self/exe", kept_argv);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	msg_error("reload: cannot execute /proc/self/exe again: %s; the %s goes on as it was",

@@ -5,7 +5,7 @@
  *	void strlist_add(list, str)		copies str
  *	void strlist_add_owned(list, str)	takes ownership of str
  *	void strlist_addf(list, fmt, ...)
- *	int strlist_contains_nocase(list, str)
+ *	int strlist_contains(list, str), strlist_contains_nocase(list, str)
  *	void strlist_copy(dst, src), strlist_clear(list), strlist_free(list)
  * DESCRIPTION
  *	The items array is kept NULL-terminated so that it can serve as an
@@ -52,6 +52,16 @@ void strlist_addf(struct strlist *list, const char *fmt, ...)
 	vsnprintf(str, (size_t) n + 1, fmt, ap);
 	va_end(ap);
 	strlist_add_owned(list, str);
+}
+
+int strlist_contains(const struct strlist *list, const char *str)
+{
+	size_t i;
+
+	for (i = 0; i < list->count; i++)
+		if (strcmp(list->items[i], str) == 0)
+			return 1;
+	return 0;
 }
 
 int strlist_contains_nocase(const struct strlist *list, const char *str)

@@ -18,6 +18,7 @@ struct strlist {
 void strlist_add(struct strlist *list, const char *str);
 void strlist_addf(struct strlist *list, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void strlist_add_owned(struct strlist *list, char *str);
+int strlist_contains(const struct strlist *list, const char *str);
 int strlist_contains_nocase(const struct strlist *list, const char *str);
 void strlist_clear(struct strlist *list);
 void strlist_free(struct strlist *list);

@@ -44,7 +44,9 @@
  *	is refused and noted.  The CA order number comes from the approval
  *	link, the subject and the text: every value found must be the same,
  *	and the link may name it only once; otherwise the mail is ambiguous.
- *	Two different codes are ambiguous too.  The domain comes from the
+ *	The code comes from the approval link (a code in its query, when the
+ *	profile's patterns take one there) and the text; two different codes,
+ *	case counting, are ambiguous too.  The domain comes from the
  *	subject, else the text.  A code is printable ASCII without spaces,
  *	an order number letters, digits and '-', a domain a valid DNS name
  *	(a leading "*." is removed).  The text searched was normalised once
@@ -68,7 +70,7 @@
 #define APPROVAL_MAX_SLASHES	32	/* slashes of a refused link looked from */
 
 /* What could continue a value of each kind. */
-#define TOKEN_CODE	"-*_"
+#define TOKEN_CODE	"-*_%"		/* '%': an escape inside a code in a link */
 #define TOKEN_ORDER	"-_"
 #define TOKEN_DOMAIN	"-_"
 
@@ -231,6 +233,7 @@ struct field {
 	const char *name;		/* "code", "CA order number", "domain" */
 	const char *token;		/* characters that could continue a value */
 	int     is_domain;
+	int     is_code;		/* compared as written, case and all */
 	struct strlist values;		/* the distinct whole values */
 	size_t  seen;			/* captures, repeats included */
 	int     refused;		/* a capture was cut by the pattern's bound */
@@ -331,8 +334,8 @@ static void capture_from(struct field *f, const struct pattern_list *list, const
 		if ((value = clean_value(f, text + spans[i].start, spans[i].end - spans[i].start)) == NULL)
 			continue;
 		f->seen++;
-		if (!strlist_contains_nocase(&f->values, value))
-			strlist_add(&f->values, value);
+		if (f->is_code ? !strlist_contains(&f->values, value) : !strlist_contains_nocase(&f->values, value))
+			strlist_add(&f->values, value);	/* codes differ by case: kept apart */
 		free(value);
 	}
 }
@@ -397,11 +400,15 @@ static void extract_domain(const struct ca_profile *p, const struct mail *mail, 
 	strlist_free(&f.values);
 }
 
-static void extract_code(const struct ca_profile *p, const struct mail *mail, struct verdict *v)
+static void extract_code(const struct ca_profile *p, const struct mail *mail, const char *link,
+			 struct verdict *v)
 {
 	struct field f;
 
 	field_init(&f, "validation code", TOKEN_CODE, 0, &v->reasons);
+	f.is_code = 1;
+	/* the link (an HTML part's href is in no text) and the text: one code */
+	capture_from(&f, &p->code, link, "approval link");
 	capture_from(&f, &p->code, mail->text.data, "text");
 	v->code = single_value(&f, v);
 	strlist_free(&f.values);
@@ -436,5 +443,5 @@ void approval_extract(const struct ca_profile *p, const struct mail *mail, const
 		return;
 	if (link)
 		v->link = xstrdup(link);
-	extract_code(p, mail, v);
+	extract_code(p, mail, link, v);
 }

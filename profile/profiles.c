@@ -31,7 +31,8 @@
  *	every *.conf file of dir in name order: a profile whose name is
  *	already loaded from the built-ins replaces it; two files of dir with
  *	the same name are an error.  A file that says "extends = NAME"
- *	instead of "name = NAME" adds its lines to that profile (a reseller's
+ *	instead of "name = NAME" adds its lines to that profile, after every
+ *	file of its own name was read (a reseller's
  *	sender, a link host, a pattern the CA's new template needs), without
  *	a copy of the rest: lists and patterns only, since a value of
  *	[approve] (mode, method, post_path, fields) would replace the
@@ -727,18 +728,17 @@ static int profile_extend(struct profile_set *set, struct ca_profile *ext, struc
 	return rc ? -1 : 0;
 }
 
-static int extend_and_free(struct profile_set *set, struct ca_profile *ext, struct strbuf *err)
+static void keep_extension(struct profile_set *extensions, struct ca_profile *ext)
 {
-	int     rc = profile_extend(set, ext, err);
-
-	profile_free(ext);
-	return rc;
+	extensions->items = xrealloc(extensions->items, (extensions->count + 1) * sizeof(*extensions->items));
+	extensions->items[extensions->count++] = ext;
 }
 
 static int load_directory(struct profile_set *set, const char *dir, struct strbuf *err)
 {
 	struct strlist names = STRLIST_INIT;
 	struct strlist level = STRLIST_INIT;
+	struct profile_set extensions = {NULL, 0};
 	struct ca_profile *p;
 	char   *path;
 	char   *text;
@@ -755,12 +755,18 @@ static int load_directory(struct profile_set *set, const char *dir, struct strbu
 		else if ((p = profile_parse(text, path, err)) == NULL)
 			rc = -1;
 		else if (p->extends)
-			rc = extend_and_free(set, p, err);
+			keep_extension(&extensions, p);
 		else
 			rc = put_once(set, p, &level, err);
 		free(text);
 		free(path);
 	}
+	/* after every profile of the directory: one that replaces a built-in
+	 * would otherwise drop what an earlier file added to it */
+	for (i = 0; i < extensions.count; i++)
+		if (rc == 0)
+			rc = profile_extend(set, extensions.items[i], err);
+	profile_set_free(&extensions);
 	strlist_free(&names);
 	strlist_free(&level);
 	return rc;

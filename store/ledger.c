@@ -344,6 +344,29 @@ static int make_intake(const struct ledger_location *where, struct strbuf *err)
 	return 0;
 }
 
+/* book_file_ready - the order book root made: a regular file (a FIFO would
+ * hang the reader) that only its owner may write.  A file that is there
+ * but not so is said once and read as missing. */
+
+static int book_file_ready(struct ledger *ledger, const char *path)
+{
+	struct stat st;
+	const char *wrong;
+
+	if (lstat(path, &st) != 0)
+		return 0;
+	if (!S_ISREG(st.st_mode))
+		wrong = "not a regular file";
+	else if (st.st_mode & (S_IWGRP | S_IWOTH))
+		wrong = "group or others may write it";
+	else
+		return 1;
+	if (!ledger->book_refusal_said)
+		msg_warn("%s: not read as the order book: %s (root's mailcert makes it, mode 0644)", path, wrong);
+	ledger->book_refusal_said = 1;
+	return 0;
+}
+
 /* attach_empty_book - the book root has not made yet, as an empty one of
  * the current schema: nothing is watched, no order is found */
 
@@ -377,7 +400,7 @@ static int open_sqlite(struct ledger *ledger, const struct ledger_location *wher
 	}
 	if (read_only && access(where->intake_path, F_OK) != 0 && make_intake(where, err) < 0)
 		return -1;
-	if (!book_only && !owner && access(where->book_path, F_OK) != 0)
+	if (!book_only && !owner && !book_file_ready(ledger, where->book_path))
 		ledger->book_awaited = xstrdup(where->book_path);	/* read as empty until it is */
 	creating = !book_only && !read_only && access(where->intake_path, F_OK) != 0;
 	ledger->db = db_sqlite_open(book_only ? ":memory:" : where->intake_path, read_only,
@@ -617,16 +640,19 @@ static long long pragma_value(struct ledger *ledger, const char *sql)
 
 int ledger_refresh(struct ledger *ledger)
 {
-	if (ledger->book_awaited == NULL || ledger->in_transaction || access(ledger->book_awaited, F_OK) != 0)
+	if (ledger->book_awaited == NULL || ledger->in_transaction
+	    || !book_file_ready(ledger, ledger->book_awaited))
 		return 0;
-	if (db_sqlite_detach_book(ledger->db) < 0)
-		return ledger_fail(ledger, "letting go of the empty order book");
+	(void) db_sqlite_detach_book(ledger->db);	/* the empty one, if it is attached */
 	if (db_sqlite_attach(ledger->db, ledger->book_awaited, 1) < 0
 	    || ledger_schema_version(ledger, 1) != LEDGER_BOOK_VERSION) {
 		ledger_fail(ledger, "opening the order book root made");
-		db_sqlite_detach_book(ledger->db);
-		db_sqlite_attach_empty(ledger->db);
-		ledger_migrate_book(ledger);
+		if (!ledger->book_refusal_said)	/* root may be making it still: said once */
+			msg_warn("%s: cannot read the order book yet: %s", ledger->book_awaited, ledger->error);
+		ledger->book_refusal_said = 1;
+		(void) db_sqlite_detach_book(ledger->db);
+		if (db_sqlite_attach_empty(ledger->db) < 0 || ledger_migrate_book(ledger) < 0)
+			ledger_fail(ledger, "reading the missing order book as empty");
 		return -1;
 	}
 	msg_info("%s: the order book exists now; reading it", ledger->book_awaited);

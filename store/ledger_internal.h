@@ -13,7 +13,8 @@ struct ledger {
 	enum ledger_role role;
 	int     in_transaction;		/* ledger_begin() was called */
 	int     write_depth;		/* nested ledger_write_begin() calls */
-	char   *book_awaited;		/* SQLite: the book root has not made yet (an
+	char   *book_awaited;
+	int     book_refusal_said;	/* a book file not fit to read: logged once */		/* SQLite: the book root has not made yet (an
 					 * empty one in memory stands for it) */
 	long long book_generation;	/* books attached since (change tokens) */
 	char    error[512];

@@ -230,6 +230,31 @@ if [ "$(id -u)" -eq 0 ]; then
 	check_contains "a password file the web view's user cannot read is named" "$err" \
 		"[web] password_file $T/web.passwd: $user cannot read it (chown $user it, mode 0600)"
 fi
+if [ "$(ledger_backend)" = sqlite ]; then
+	# A file at the order book's path that root did not make so: a FIFO
+	# (it would hang the reader), one others may write.  Readers say so
+	# once and read the book as missing (empty).
+	mkdir -p "$T/fakebook"
+	mkfifo "$T/fakebook/orders.db"
+	sed "s|^orders = .*|orders = $T/fakebook/orders.db|" "$T/mailcert.conf" >"$T/fifo.conf"
+	chmod 0644 "$T/fifo.conf"
+	out=$(timeout 10 "$MAILCERT" -c "$T/fifo.conf" orders 2>&1); rc=$?
+	check_eq "a FIFO at the book's path: orders does not hang, exits 0" "$rc" "0"
+	check_contains "and says why it is not read" "$out" "$T/fakebook/orders.db: not read as the order book: not a regular file"
+	rm "$T/fakebook/orders.db"
+	cp "$T/orders.db" "$T/fakebook/orders.db"
+	chmod 0666 "$T/fakebook/orders.db"
+	out=$("$MAILCERT" -c "$T/fifo.conf" orders 2>&1)
+	check_contains "a book others may write is not read" "$out" "not read as the order book: group or others may write it"
+	check_eq "(nothing of it listed)" "$(printf '%s\n' "$out" | grep -c 'example')" "0"
+fi
+if [ "$(id -u)" -eq 0 ] && [ "$(ledger_backend)" = sqlite ]; then
+	sed "s|^orders = .*|orders = $T/intake/orders.db|" "$T/mailcert.conf" >"$T/bookdir.conf"
+	chmod 0644 "$T/bookdir.conf"
+	check_contains "an order book in a directory the milter's user may write is named" \
+		"$("$MAILCERT" -c "$T/bookdir.conf" check-config 2>&1)" \
+		"$user can write $T/intake, the order book's directory: it could put a book of its own there"
+fi
 out=$(mc check-config 2>&1)
 check_contains "where spool_dir is not made yet, check-config says it will be" "$out" \
 	"$T/intake/spool: not there yet; made (mode 0700) when first needed"

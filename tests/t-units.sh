@@ -152,6 +152,16 @@ check "and serves the target added to it" wait_for 10 served_web2
 check "the approver starts again with it" wait_for 10 grep -q "the approver starts again with it" "$T/approver.log"
 check_eq "and waits again" "$(grep -c 'approver waiting on' "$T/approver.log")" "2"
 check "the milter reloads it" wait_for 10 grep -q "configuration and CA profiles reloaded" "$T/milter.log"
+# two reloads at once: the second, arriving while the new image starts,
+# waits for it instead of ending it
+restarts() { grep -c "the installer starts again with it" "$T/installer.log"; }
+before=$(restarts)
+kill -HUP "$installer_pid"
+wait_for 10 test "$(restarts)" -gt "$before"
+kill -HUP "$installer_pid"	# while the new image starts
+check "two SIGHUPs at once: the installer starts again" wait_for 10 test "$(restarts)" -gt "$before"
+check "and is still there, waiting" wait_for 10 sh -c "[ \$(grep -c 'installer waiting on' '$T/installer.log') -ge $((before + 3)) ]"
+check "(the same process)" kill -0 "$installer_pid"
 printf '[target web3]\nfullchain = relative/path.pem\n' >>"$T/mailcert.conf"
 unit_reload mailcert-installer.service "$installer_pid"
 unit_reload mailcert-approver.service "$approver_pid"

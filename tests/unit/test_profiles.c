@@ -214,6 +214,19 @@ static void check_extension(void)
 	parser_free(parser);
 	remove_file("reseller.conf");
 
+	/* an extension read before the file that replaces its profile: kept */
+	write_file("a-reseller.conf", "[profile]\nextends = sectigo\nsenders = ssl.reseller.example\n");
+	write_file("sectigo.conf", override_text);
+	if (check_true((parser = load(dir, &err)) != NULL, "extension and replacement: load")) {
+		p = parser_find_profile(parser, "sectigo");
+		check_true(p && strlist_contains_nocase(&p->senders, "ssl.reseller.example")
+			   && strlist_contains_nocase(&p->link_hosts, "dcv.example-ca.test"),
+			   "an extension read before the replacement of its profile extends the replacement");
+	}
+	parser_free(parser);
+	remove_file("a-reseller.conf");
+	remove_file("sectigo.conf");
+
 	write_file("reseller.conf", "[profile]\nextends = nosuchca\nsenders = a.example\n");
 	parser = load(dir, &err);
 	check_true(parser == NULL, "extension of no profile: refused");
