@@ -44,9 +44,9 @@
  *	is refused and noted.  The CA order number comes from the approval
  *	link, the subject and the text: every value found must be the same,
  *	and the link may name it only once; otherwise the mail is ambiguous.
- *	The code comes from the approval link (a code in its query, when the
- *	profile's patterns take one there) and the text; two different codes,
- *	case counting, are ambiguous too.  The domain comes from the
+ *	The code comes from the links (a code in a query, when the profile's
+ *	patterns take one there) and the text; two different codes, case
+ *	counting, are ambiguous too.  The domain comes from the
  *	subject, else the text.  A code is printable ASCII without spaces,
  *	an order number letters, digits and '-', a domain a valid DNS name
  *	(a leading "*." is removed).  The text searched was normalised once
@@ -407,8 +407,11 @@ static void extract_code(const struct ca_profile *p, const struct mail *mail, co
 
 	field_init(&f, "validation code", TOKEN_CODE, 0, &v->reasons);
 	f.is_code = 1;
-	/* the link (an HTML part's href is in no text) and the text: one code */
-	capture_from(&f, &p->code, link, "approval link");
+	/* the links (an HTML part's href is in no text; the approval link's
+	 * normal form leaves a filled-in code out) and the text: one code */
+	(void) link;
+	for (size_t i = 0; i < mail->links.count; i++)
+		capture_from(&f, &p->code, mail->links.items[i], "link");
 	capture_from(&f, &p->code, mail->text.data, "text");
 	v->code = single_value(&f, v);
 	strlist_free(&f.values);

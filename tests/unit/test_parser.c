@@ -47,12 +47,15 @@ static const struct expect cases[] = {
 	 "ZsL0-9fQ2-Tk7W", "4567890123", "www.example.com", NULL, NULL},
 	/* the code only in the link's query */
 	{F("approval-zerossl-code-in-link.eml"), VERDICT_APPROVAL, "sectigo", T,
-	 "SEC4567890124&dcvCode=Lk9-Pq2Z7xW3", "Lk9-Pq2Z7xW3", "4567890124", "www.example.com", NULL, NULL},
+	 "SEC4567890124", "Lk9-Pq2Z7xW3", "4567890124", "www.example.com", NULL, NULL},
 	{F("approval-zerossl-html-code-in-href.eml"), VERDICT_APPROVAL, "sectigo", T,
-	 "SEC4567890125&dcvCode=Mn4-Rs7Tv9Wx", "Mn4-Rs7Tv9Wx", "4567890125", "www.example.com", NULL, NULL},
+	 "SEC4567890125", "Mn4-Rs7Tv9Wx", "4567890125", "www.example.com", NULL, NULL},
+	/* the text part's link without the code, the HTML part's with it: one link */
+	{F("approval-zerossl-alternative-code-in-html.eml"), VERDICT_APPROVAL, "sectigo", T,
+	 "SEC4567890126", "Qw3-Er5Ty7", "4567890126", "www.example.com", NULL, NULL},
 	/* the link's code and the text's differ (if only in case): ambiguous */
 	{F("hostile-code-link-disagrees.eml"), VERDICT_APPROVAL, "sectigo", T,
-	 "SEC5550003333&dcvCode=aa11-bb22-cc33", NULL, "5550003333", "www.example.com", NULL,
+	 "SEC5550003333", NULL, "5550003333", "www.example.com", NULL,
 	 "ambiguous: the mail names validation code aa11-bb22-cc33 and Aa11-Bb22-Cc33"},
 	/* a reseller's own sender: not believed unless named (test_profiles) */
 	{F("approval-reseller-relay.eml"), VERDICT_APPROVAL, "sectigo", N, "SEC7766554433",

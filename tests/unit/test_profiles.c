@@ -254,8 +254,8 @@ static void check_shapes(void)
 	const struct ca_profile *s = parser ? parser_find_profile(parser, "sectigo") : NULL;
 	const struct ca_profile *d = parser ? parser_find_profile(parser, "digicert") : NULL;
 
-	check_true(s && strlist_contains_nocase(&s->approval_params, "dcvCode"),
-		   "sectigo: the approval link may carry its code (dcvCode)");
+	check_true(s && strlist_contains_nocase(&s->presentation_params, "dcvCode"),
+		   "sectigo: the approval link may carry its code (dcvCode), left out of its normal form");
 	check_true(d && strlist_contains_nocase(&d->link_hosts, "products.geotrust.com"),
 		   "digicert: GeoTrust's order pages are a link host");
 	parser_free(parser);
