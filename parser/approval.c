@@ -400,8 +400,7 @@ static void extract_domain(const struct ca_profile *p, const struct mail *mail, 
 	strlist_free(&f.values);
 }
 
-static void extract_code(const struct ca_profile *p, const struct mail *mail, const char *link,
-			 struct verdict *v)
+static void extract_code(const struct ca_profile *p, const struct mail *mail, struct verdict *v)
 {
 	struct field f;
 
@@ -409,7 +408,6 @@ static void extract_code(const struct ca_profile *p, const struct mail *mail, co
 	f.is_code = 1;
 	/* the links (an HTML part's href is in no text; the approval link's
 	 * normal form leaves a filled-in code out) and the text: one code */
-	(void) link;
 	for (size_t i = 0; i < mail->links.count; i++)
 		capture_from(&f, &p->code, mail->links.items[i], "link");
 	capture_from(&f, &p->code, mail->text.data, "text");
@@ -446,5 +444,5 @@ void approval_extract(const struct ca_profile *p, const struct mail *mail, const
 		return;
 	if (link)
 		v->link = xstrdup(link);
-	extract_code(p, mail, link, v);
+	extract_code(p, mail, v);
 }

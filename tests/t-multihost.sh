@@ -98,8 +98,9 @@ PY
 done
 cat >"$T/slow-reload" <<'EOF'
 #!/bin/sh
-# a reload that hangs: the installer is killed while it runs
-: >"$(dirname "$0")/reload-started"
+# a reload that hangs (until the test ends it): the installer is killed
+# while it runs; its PID (exec keeps it) tells the test what to end
+echo $$ >"$(dirname "$0")/reload-started"
 exec sleep 60
 EOF
 chmod 0755 "$T/slow-reload"
@@ -246,9 +247,9 @@ installer web1
 sign 1 "DNS:www.example.com, DNS:example.com"	# the renewed certificate, for the same key
 check_contains "a newer certificate for order 1" "$(send mx1 "$T/cert1.eml" certificates@example.net)" \
 	"certificate issued for order 1"
-check "web1 takes the job and runs its reload" wait_for 10 test -e "$T/reload-started"
+check "web1 takes the job and runs its reload" wait_for 10 test -s "$T/reload-started"
 kill -KILL "$web1_pid"
-pkill -f "$T/slow-reload" 2>/dev/null; pkill -f "sleep 60" 2>/dev/null
+kill "$(cat "$T/reload-started")" 2>/dev/null	# the hung reload, and nothing else
 check_eq "the job is left running, leased to web1" \
 	"$(psql_site "SELECT state || ' ' || split_part(claimed_by, ':', 1) FROM book.installs ORDER BY id DESC LIMIT 1")" \
 	"running web1"

@@ -592,17 +592,22 @@ static int failure_row(void *ctx, const struct order *o)
 static int page_failures(const struct web_request *req, struct web_reply *reply)
 {
 	struct strbuf *b = &reply->body;
+	/* given up or refused, then failed and waiting for the next attempt */
+	static const enum order_state failing[] = {ORDER_INSTALL_FAILED, ORDER_INSTALL_RETRYING};
 	struct order_filter f;
 	struct failure_rows rows = {req->ledger, b, 0};
+	size_t  i;
 
 	memset(&f, 0, sizeof(f));
-	f.state = ORDER_INSTALL_FAILED;
 	f.limit = web_arg_int(req, "limit", WEB_PAGE_LIMIT, WEB_LIMIT_MAX);
 	html_reply(reply, 200);
 	page_begin(b, "Install failures");
 	sb_appends(b, "<table><tr><th>order</th><th>domain</th><th>target</th><th>the last attempt</th></tr>\n");
-	if (ledger_each_order(req->ledger, &f, failure_row, &rows) < 0)
-		return -1;
+	for (i = 0; i < sizeof(failing) / sizeof(failing[0]); i++) {
+		f.state = failing[i];
+		if (ledger_each_order(req->ledger, &f, failure_row, &rows) < 0)
+			return -1;
+	}
 	sb_appendf(b, "</table><p class=\"muted\">%zu order%s</p>\n", rows.n, rows.n == 1 ? "" : "s");
 	page_end(b);
 	return 0;
