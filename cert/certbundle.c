@@ -25,7 +25,9 @@
  *	The file name says what to expect (.crt .cer .cert .pem .der
  *	.ca-bundle: certificates, PEM or DER; .p7b .p7c: PKCS#7, PEM or DER;
  *	.zip: a ZIP whose members are read the same way); without a known
- *	extension the content decides (ZIP magic, PEM text, a DER SEQUENCE).
+ *	extension the content decides (ZIP magic, PEM text, a DER SEQUENCE),
+ *	and so it does for a .zip that is not one (SSL.com names its PEM
+ *	bundle for nginx .zip).
  *	The name is only a label: nothing touches the file system.  A file
  *	that claims to be a certificate and holds none gets the note
  *	"WHERE (NAME): not a certificate".
@@ -283,16 +285,13 @@ size_t certbundle_add_file(struct certbundle *bundle, const char *name,
 	enum file_kind kind = kind_by_name(name);
 	size_t  seen;
 
-	if (kind == FILE_ZIP || (kind == FILE_UNKNOWN && is_zip(data, len))) {
-		if (!is_zip(data, len)) {
-			certbundle_note(bundle, "%s: not a ZIP archive", label);
-			return 0;
-		}
+	if (is_zip(data, len) && (kind == FILE_ZIP || kind == FILE_UNKNOWN))
 		return zip_in_file(bundle, data, len, label, zip_depth, limits);
-	}
 	seen = certs_in_file(bundle, data, len, label, limits);
 	if (seen == 0 && kind == FILE_CERTS)
 		certbundle_note(bundle, "%s: not a certificate", label);
+	else if (seen == 0 && kind == FILE_ZIP)
+		certbundle_note(bundle, "%s: not a ZIP archive, and no certificate in it", label);
 	return seen;
 }
 

@@ -7,6 +7,9 @@
  *	void pattern_list_init(struct pattern_list *list)
  *	void pattern_list_add(struct pattern_list *list, const char *source,
  *			      int line)
+ *	void pattern_list_add_from(struct pattern_list *list,
+ *				   const char *source, int line,
+ *				   const char *file)
  *	void pattern_list_extend(struct pattern_list *list, const char *more)
  *	int pattern_list_compile(struct pattern_list *list, const char *origin,
  *				 struct strbuf *err)
@@ -21,8 +24,10 @@
  *	void pattern_list_free(struct pattern_list *list)
  * DESCRIPTION
  *	pattern_list_add() appends the text of one pattern written at line of
- *	its file; pattern_list_extend() appends more text to the last one (a
- *	continuation line).  pattern_list_compile() compiles them all,
+ *	its file; pattern_list_add_from() one written in another file than
+ *	the rest of the list (an extension of a profile), whose name it keeps
+ *	for messages; pattern_list_extend() appends more text to the last one
+ *	(a continuation line).  pattern_list_compile() compiles them all,
  *	caseless, in UTF-8 with Unicode properties (\s matches a no-break
  *	space, as a reader sees it), and able to match text that is not
  *	valid UTF-8 (mail is not trusted to be); on error it returns -1 with
@@ -53,11 +58,18 @@ void pattern_list_init(struct pattern_list *list)
 	memset(list, 0, sizeof(*list));
 }
 
-void pattern_list_add(struct pattern_list *list, const char *source, int line)
+void pattern_list_add_from(struct pattern_list *list, const char *source, int line,
+			   const char *file)
 {
 	strlist_add(&list->sources, source);
+	strlist_add(&list->files, file ? file : "");
 	list->lines = xrealloc(list->lines, list->sources.count * sizeof(int));
 	list->lines[list->sources.count - 1] = line;
+}
+
+void pattern_list_add(struct pattern_list *list, const char *source, int line)
+{
+	pattern_list_add_from(list, source, line, NULL);
 }
 
 void pattern_list_extend(struct pattern_list *list, const char *more)
@@ -125,25 +137,41 @@ void pattern_list_free(struct pattern_list *list)
 	free(list->codes);
 	free(list->lines);
 	strlist_free(&list->sources);
+	strlist_free(&list->files);
 	pcre2_match_context_free(list->limits);
 	memset(list, 0, sizeof(*list));
 }
 
-/* match_one - pcre2_match() of pattern i; the match data on success */
+/* match_at - pcre2_match() of pattern i from offset; the match data on
+ * success, else NULL with *failed set when it was not a plain "no match"
+ * (a limit reached, no memory) */
 
-static pcre2_match_data *match_from(const struct pattern_list *list, size_t i,
-				    const char *text, size_t len, size_t offset)
+static pcre2_match_data *match_at(const struct pattern_list *list, size_t i,
+				  const char *text, size_t len, size_t offset, int *failed)
 {
 	pcre2_match_data *md;
+	int     rc;
 
+	*failed = 0;
 	md = pcre2_match_data_create_from_pattern(list->codes[i], NULL);
-	if (md == NULL)
+	if (md == NULL) {
+		*failed = 1;
 		return NULL;
-	if (pcre2_match(list->codes[i], (PCRE2_SPTR) text, len, offset, 0, md, list->limits) < 0) {
+	}
+	if ((rc = pcre2_match(list->codes[i], (PCRE2_SPTR) text, len, offset, 0, md, list->limits)) < 0) {
+		*failed = rc != PCRE2_ERROR_NOMATCH;
 		pcre2_match_data_free(md);
 		return NULL;
 	}
 	return md;
+}
+
+static pcre2_match_data *match_from(const struct pattern_list *list, size_t i,
+				    const char *text, size_t len, size_t offset)
+{
+	int     failed;
+
+	return match_at(list, i, text, len, offset, &failed);
 }
 
 static pcre2_match_data *match_one(const struct pattern_list *list, size_t i,
@@ -211,16 +239,18 @@ size_t pattern_list_find_all(const struct pattern_list *list, const char *text, 
 	size_t  found = 0;
 	size_t  offset;
 	size_t  i;
+	int     failed = 0;
+	int     full = 0;
 
 	*more = 0;
 	if (text == NULL)
 		return 0;
-	for (i = 0; i < list->compiled && !*more; i++) {
+	for (i = 0; i < list->compiled && !full; i++) {
 		offset = 0;
-		while (offset <= len && (md = match_from(list, i, text, len, offset)) != NULL) {
+		while (offset <= len && (md = match_at(list, i, text, len, offset, &failed)) != NULL) {
 			ov = pcre2_get_ovector_pointer(md);
 			if (found == max) {
-				*more = 1;
+				*more = full = 1;
 				pcre2_match_data_free(md);
 				break;
 			}
@@ -228,6 +258,9 @@ size_t pattern_list_find_all(const struct pattern_list *list, const char *text, 
 			offset = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
 			pcre2_match_data_free(md);
 		}
+		if (failed)
+			*more = 1;	/* a limit hid what may follow; the next
+					 * patterns are still tried */
 	}
 	return found;
 }

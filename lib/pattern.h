@@ -27,6 +27,8 @@
 struct pattern_list {
 	struct strlist sources;		/* the pattern texts, as written */
 	int    *lines;			/* line of each, for messages */
+	struct strlist files;		/* file of each when not its profile's
+					 * (an extension's), else "" */
 	pcre2_code **codes;		/* compiled, once pattern_list_compile() ran */
 	size_t  compiled;		/* how many of sources are compiled */
 	pcre2_match_context *limits;	/* shared by all matches of the list */
@@ -34,6 +36,8 @@ struct pattern_list {
 
 void pattern_list_init(struct pattern_list *list);
 void pattern_list_add(struct pattern_list *list, const char *source, int line);
+void pattern_list_add_from(struct pattern_list *list, const char *source, int line,
+			   const char *file);
 void pattern_list_extend(struct pattern_list *list, const char *more);
 int pattern_list_compile(struct pattern_list *list, const char *origin, struct strbuf *err);
 void pattern_list_free(struct pattern_list *list);
@@ -54,7 +58,9 @@ struct pattern_span {
 /* Every capture (first group, else the whole match) of every pattern of
  * the list in text, pattern after pattern, each pattern from the start of
  * the text to its end; at most max.  Returns how many were found, and
- * sets *more when there were more than max. */
+ * sets *more when there were more than max, or when a match ran into a
+ * limit (so that more may have been there): the caller cannot know it saw
+ * every value. */
 size_t pattern_list_find_all(const struct pattern_list *list, const char *text, size_t len,
 			     struct pattern_span *spans, size_t max, int *more);
 

@@ -51,6 +51,9 @@
  *	an order number letters, digits and '-', a domain a valid DNS name
  *	(a leading "*." is removed).  The text searched was normalised once
  *	(text_norm.c): a non-breaking hyphen inside a code is a hyphen.
+ *	Values unseen could disagree with those seen, so a source that holds
+ *	more than APPROVAL_MAX_CAPTURES captures of a field, or in which a
+ *	pattern ran into its match limit, refuses the field: ambiguous.
  * LICENSE
  *	SPDX-License-Identifier: ISC
  */
@@ -321,6 +324,13 @@ static void capture_from(struct field *f, const struct pattern_list *list, const
 		return;
 	len = strlen(text);
 	n = pattern_list_find_all(list, text, len, spans, APPROVAL_MAX_CAPTURES, &more);
+	if (more) {			/* values unseen could disagree */
+		if (!f->refused)
+			strlist_addf(f->reasons, "the %s holds more %s matches than are read (%d), or a "
+				     "pattern ran into its limit: refused", where, f->name,
+				     APPROVAL_MAX_CAPTURES);
+		f->refused = 1;
+	}
 	for (i = 0; i < n; i++) {
 		if (spans[i].end <= spans[i].start)
 			continue;

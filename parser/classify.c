@@ -15,9 +15,12 @@
  * DESCRIPTION
  *	classify_profile() is the first profile one of whose senders is the
  *	domain (or a parent of the domain) of From or Return-Path; failing
- *	that, the first profile one of whose approval or reject link patterns
- *	matches a link of the mail (a reseller's template still links to the
- *	CA).  Subject wording alone never picks a profile.  NULL when none.
+ *	that, the first profile whose approval link pattern matches a link of
+ *	the mail, on any host (a reseller's template still links to the CA; a
+ *	look-alike host is seen and refused later).  A reject pattern never
+ *	picks a profile: a CA's reject path may be as plain as a shop's
+ *	"/order/cancel", and a stranger's mail is then nobody's.  Subject
+ *	wording alone never picks a profile.  NULL when none.
  *
  *	classify_sender() is the domain of From or Return-Path that is one of
  *	the profile's senders (or below one), NULL when neither is.
@@ -60,7 +63,7 @@ static int link_matches(const struct ca_profile *p, const struct mail *mail)
 	for (i = 0; i < mail->links.count; i++) {
 		kind = approval_link_kind(p, mail->links.items[i], &normal);
 		free(normal);
-		if (kind != LINK_OTHER)
+		if (kind == LINK_APPROVAL || kind == LINK_BAD_APPROVAL)
 			return 1;
 	}
 	return 0;

@@ -62,7 +62,10 @@ static void explain_list(struct strbuf *out, const char *key, const struct patte
 			   list->sources.count == 1 ? "" : "s");
 		return;
 	}
-	sb_appendf(out, "line %d \"", list->lines[which]);
+	sb_appendf(out, "line %d", list->lines[which]);
+	if (list->files.items[which][0])
+		sb_appendf(out, " of %s", list->files.items[which]);
+	sb_appends(out, " \"");
 	put_shown(out, list->sources.items[which]);
 	sb_appendf(out, "\" matches the %s\n", in_subject >= 0 ? "subject" : "text");
 }

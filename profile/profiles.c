@@ -686,7 +686,7 @@ static int add_patterns(struct pattern_list *to, const struct pattern_list *more
 	size_t  i;
 
 	for (i = 0; i < more->sources.count; i++)
-		pattern_list_add(to, more->sources.items[i], more->lines[i]);
+		pattern_list_add_from(to, more->sources.items[i], more->lines[i], origin);
 	return pattern_list_compile(to, origin, err);
 }
 

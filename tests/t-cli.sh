@@ -281,6 +281,14 @@ out=$("$MAILCERT" -c "$T/explain.conf" parse "$relay" --explain 2>&1)
 check_contains "with the extension: the sender is one of the profile's" "$out" "ssl.reseller.example is one of its senders"
 check_contains "and the origin names both files" "$out" "profile sectigo (builtin/sectigo.conf + $T/profiles/reseller.conf)"
 check_contains "and the mail is believed" "$out" "authenticated: yes"
+# a pattern of the extension is named by its line and its file
+printf '[match]\nnotice = \\bReseller\\s+SSL,\\s+for\\s+Sectigo\\b\n' >>"$T/profiles/reseller.conf"
+out=$("$MAILCERT" -c "$T/explain.conf" parse "$relay" --explain 2>&1)
+check_contains "a pattern of an extension: its line and its file" "$out" \
+	"notice        line 6 of $T/profiles/reseller.conf \"\\bReseller\\s+SSL,\\s+for\\s+Sectigo\\b\" matches the text"
+check_contains "a built-in pattern: its line (the origin names the file)" "$out" \
+	'subject       line 21 "Domain\s+Control\s+Validation\s+for\s" matches the subject'
+check_contains "and the mail is still an approval" "$out" "kind:          approval"
 check_contains "check-config compiles the extension" "$("$MAILCERT" -c "$T/explain.conf" check-config --file-only 2>&1)" ": ok"
 check_eq "parse --json of a delivery names the CA order number of its subject" \
 	"$("$MAILCERT" -c "$T/explain.conf" parse tests/fixtures/cert-zip-sectigo.eml --json | json 'd["ca_order"]')" "1234567"

@@ -93,6 +93,15 @@ static const struct bundle_case cases[] = {
 	 NULL, NULL, 32, "max_certificates", "more than 32 certificates", NULL},
 	{"not a ZIP named .zip", ATTACHMENT, PARTS "junk.crt", "bundle.zip",
 	 NULL, "", 0, NULL, "not a ZIP archive", NULL},
+	/* SSL.com's bundle for nginx: PEM text named www_example_com.zip */
+	{"PEM text named .zip: read as what it is", ATTACHMENT, PARTS "www_example_com_nginx.pem",
+	 "www_example_com.zip", "www-ec,inter2,inter1", "leaf,intermediate,intermediate", 3, NULL, NULL,
+	 "part 2 (www_example_com.zip)"},
+	{"SSL.com ZIP, CA certificates named by their CN", ATTACHMENT, PARTS "www_example_com_sslcom.zip",
+	 "www_example_com.zip", "www-ec,inter2,inter1,root", "leaf,intermediate,intermediate,root", 4,
+	 NULL, NULL, NULL},
+	{"SSL.com chain in the text, subjects listed before it", TEXT, "tests/fixtures/cert-sslcom-zip.eml",
+	 NULL, "www-ec,inter2,inter1,root", "leaf,intermediate,intermediate,root", 4, NULL, NULL, "part 1"},
 };
 
 /* pki_pem - the PEM file PKI/NAME.EXT opened as a BIO, or NULL */

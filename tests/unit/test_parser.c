@@ -95,6 +95,35 @@ static const struct expect cases[] = {
 	{F("approval-certum-html.eml"), VERDICT_APPROVAL, "certum", T,
 	 "https://cs.certum.pl/dv/verify?token=0123456789abcdef0123&order_id=3300445566",
 	 NULL, "3300445566", "sklep.example.pl", NULL, NULL},
+	/* SSL.com: the link and a 20-character code; no order number in it */
+	{F("approval-sslcom-plain.eml"), VERDICT_APPROVAL, "sslcom", T,
+	 "https://secure.ssl.com/team/a1f-1kq2a3b/domains/dcv_all_validate",
+	 "3fa9c07be2d4518a1kq2", NULL, "example.com", NULL, "dkim=pass for ssl.com"},
+	/* SSL.com's deliveries: the text's "ref# co-..." is not taken (text a
+	 * user chose could name anybody's order); the certificates find their
+	 * order by key */
+	{F("cert-sslcom-zip.eml"), VERDICT_CERTIFICATE, "sslcom", T, NULL, NULL, NULL,
+	 "www.example.com", NULL, "4 certificates found"},
+	{F("cert-sslcom-nginx.eml"), VERDICT_CERTIFICATE, "sslcom", T, NULL, NULL, NULL,
+	 "www.example.com", NULL, "3 certificates found"},
+	/* the order reference from the end of SSL.com's own subject */
+	{F("notice-sslcom-validation-request.eml"), VERDICT_NOTICE, "sslcom", T, NULL, NULL,
+	 "co-a21kq2a3b", "www.example.com", NULL, "notice: wording of sslcom"},
+	/* not a decline: it names the invoice ("order #9c4e-..."), and may be answered */
+	{F("notice-sslcom-not-approved.eml"), VERDICT_NOTICE, "sslcom", T, NULL, NULL,
+	 NULL, "www.example.com", NULL, "notice: wording of sslcom"},
+	/* a team name (text a user chose) in a genuine SSL.com mail: the approval
+	 * link it holds makes an approval that names no order, so it changes
+	 * none; its decline wording and order references are not taken */
+	{F("hostile-sslcom-team-name.eml"), VERDICT_APPROVAL, "sslcom", T,
+	 "https://secure.ssl.com/domains/dcv_all_validate", "0123456789abcdefghij", NULL, "www.example.com",
+	 NULL, "approval request: a link has the form of sslcom's approval link"},
+	/* Actalis: a shape constructed from what Actalis publishes (a link, no
+	 * code), with profiles/actalis.conf's guesses for the rest.  Its link's
+	 * path is not public and not guessed: an approval by sender and
+	 * wording, not believed until an extension names the path */
+	{F("approval-actalis-guess.eml"), VERDICT_APPROVAL, "actalis", N, NULL, NULL, "4400556677",
+	 "example.it", NULL, "approval request by actalis's wording, but without an approval link"},
 	/* Notices and declines */
 	{F("notice-sectigo-order-received.eml"), VERDICT_NOTICE, "sectigo", T, NULL, NULL,
 	 "1234567890", "example.com", NULL, "notice: wording of sectigo"},
@@ -146,6 +175,16 @@ static const struct expect cases[] = {
 	 "Hh7Jk2Lm9Np4Qr6S", "5550001111", "example.com", NULL, "no approval link found"},
 	{F("hostile-unknown-sender.eml"), VERDICT_NONE, NULL, N, NULL, NULL, NULL, NULL, NULL,
 	 "no CA profile knows the sender"},
+	/* text a customer chose (an organisation name) names an order sixteen
+	 * times before the CA's own number: values past those read could
+	 * disagree, so the order number is refused, never the first one taken */
+	{F("hostile-many-order-numbers.eml"), VERDICT_APPROVAL, "digicert", T,
+	 "https://www.digicert.com/link/dcv/approve?t=ab12cd34ef56ab78", NULL, NULL, "example.com", NULL,
+	 "holds more CA order number matches than are read (16)"},
+	/* a stranger's links to cancel or reject something are nobody's: only
+	 * a link of a CA's approval form picks a CA for a stranger's mail */
+	{F("hostile-stranger-cancel-link.eml"), VERDICT_NONE, NULL, N, NULL, NULL, NULL, NULL, NULL,
+	 "no CA profile knows the sender or the links"},
 	/* Hostile: authentication */
 	{F("hostile-dkim-fail.eml"), VERDICT_APPROVAL, "sectigo", N, "SEC5550001111",
 	 "Hh7Jk2Lm9Np4Qr6S", "5550001111", "example.com", NULL, "dkim=fail for trust-provider.com by mx.example.net"},

@@ -57,7 +57,7 @@ static struct parser *load(const char *profiles_dir, struct strbuf *err)
 
 static void check_builtins(void)
 {
-	static const char *names[] = {"sectigo", "digicert", "globalsign", "godaddy", "certum"};
+	static const char *names[] = {"sectigo", "digicert", "globalsign", "godaddy", "certum", "sslcom", "actalis"};
 	struct strbuf err = STRBUF_INIT;
 	struct strlist list = STRLIST_INIT;
 	const struct ca_profile *p;
@@ -246,6 +246,62 @@ static void check_extension(void)
 	sb_free(&err);
 }
 
+/* Actalis's link path is not public: the operator names it, in two lines,
+ * once a real mail shows it, and the approval is believed with its link. */
+static void check_actalis_path(void)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct parser *parser;
+	struct verdict v;
+
+	write_file("actalis-path.conf", "[profile]\nextends = actalis\n[links]\n"
+		   "approval = ^/dcv/[0-9a-f]{20}$\n");
+	if (!check_true((parser = load(dir, &err)) != NULL, "actalis path extension: loads"))
+		printf("#   %s\n", sb_str(&err));
+	if (parser && parse_file(parser, "tests/fixtures/approval-actalis-guess.eml", &v) == 0) {
+		check_true(v.authenticated, "actalis: believed once its link's path is named");
+		check_str(v.link, "https://portal.actalis.it/dcv/4f2a9c1e7b3d5a8c0e6f", "actalis: its link");
+		verdict_free(&v);
+	} else {
+		check_true(0, "actalis: the fixture parses with the extension");
+	}
+	parser_free(parser);
+	remove_file("actalis-path.conf");
+	sb_free(&err);
+}
+
+/* A pattern that runs into its match limit may have hidden a value that
+ * disagrees: the field is refused, never taken from what was seen. */
+static void check_limit_refuses(void)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct parser *parser;
+	struct verdict v;
+	char    path[512];
+
+	write_file("slow.conf", "[profile]\nextends = sectigo\n[extract]\n"
+		   "order_number = (?:x+x+)+[yz](\\d{4,16})\n");
+	write_file("limit.eml", "From: noreply_support@trust-provider.com\n"
+		   "Authentication-Results: mx.example.net; dkim=pass header.d=trust-provider.com\n"
+		   "Subject: ORDER #1234567890 - Domain Control Validation for example.com\n\n"
+		   "https://secure.trust-provider.com/products/EnterDCVCode?orderNumber=1234567890\n"
+		   "enter the following \"validation code\": Xy7kP2qR9mT4vW8z\n"
+		   "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n");
+	snprintf(path, sizeof(path), "%s/limit.eml", dir);
+	if (!check_true((parser = load(dir, &err)) != NULL, "slow pattern extension: loads"))
+		printf("#   %s\n", sb_str(&err));
+	if (parser && parse_file(parser, path, &v) == 0) {
+		check_true(v.ca_order == NULL && v.ambiguous, "a pattern at its match limit: order number refused");
+		verdict_free(&v);
+	} else {
+		check_true(0, "a pattern at its match limit: the mail parses");
+	}
+	parser_free(parser);
+	remove_file("slow.conf");
+	remove_file("limit.eml");
+	sb_free(&err);
+}
+
 /* The profiles' lines for the shapes of real mails (the fixtures say which). */
 static void check_shapes(void)
 {
@@ -253,11 +309,21 @@ static void check_shapes(void)
 	struct parser *parser = load(NULL, &err);
 	const struct ca_profile *s = parser ? parser_find_profile(parser, "sectigo") : NULL;
 	const struct ca_profile *d = parser ? parser_find_profile(parser, "digicert") : NULL;
+	const struct ca_profile *c = parser ? parser_find_profile(parser, "sslcom") : NULL;
+	const struct ca_profile *a = parser ? parser_find_profile(parser, "actalis") : NULL;
 
 	check_true(s && strlist_contains_nocase(&s->presentation_params, "dcvCode"),
 		   "sectigo: the approval link may carry its code (dcvCode), left out of its normal form");
 	check_true(d && strlist_contains_nocase(&d->link_hosts, "products.geotrust.com"),
 		   "digicert: GeoTrust's order pages are a link host");
+	check_true(c && strlist_contains_nocase(&c->link_hosts, "secure.ssl.com")
+		   && strlist_contains_nocase(&c->senders, "ssl.com"),
+		   "sslcom: its portal is the link host, ssl.com the sender");
+	check_str(c ? c->approve_mode : NULL, "notify",
+		  "sslcom: a person enters the code (the form needs the portal's session)");
+	check_str(a ? a->approve_mode : NULL, "notify", "actalis: a person opens the link (mode notify)");
+	check_true(a && strlist_contains_nocase(&a->senders, "actalis.it") && a->code.sources.count == 0,
+		   "actalis: actalis.it sends it, and there is no code to take");
 	parser_free(parser);
 	sb_free(&err);
 }
@@ -380,6 +446,8 @@ int main(void)
 	check_directory_errors();
 	check_extension();
 	check_shapes();
+	check_actalis_path();
+	check_limit_refuses();
 	rmdir(dir);
 	return check_done();
 }
