@@ -19,7 +19,9 @@
  *
  *	approval, decline, notice: changes an order only when the mail's CA
  *	order number (subject, text and link agree, parser.c) equals the
- *	order's, the domain the mail names (if it names one) is one of the
+ *	order's (for an approval, named by its link: an approval whose link
+ *	names none is an event on the order, "approval_link_unnamed"), the
+ *	domain the mail names (if it names one) is one of the
  *	order's names (the right number with another name is an event), the mail is believed (DKIM by our verifier, the one approval
  *	link safe) and not ambiguous.  Then an approval is recorded and the
  *	order becomes approval_received (the approver acts on it), a decline
@@ -370,7 +372,8 @@ static int approve_near(struct intake_run *run, const struct matches *m)
 	for (i = 0; i < m->n_near; i++) {
 		const struct order *o = &m->near[i];
 
-		if (o->ca_order || v->ca_order == NULL || !order_names_exactly(o, v->domain)) {
+		if (o->ca_order || v->ca_order == NULL || !v->link_names_order
+		    || !order_names_exactly(o, v->domain)) {
 			if (intake_add_event(run->ledger, o->id, "approval_other_order",
 					     "message %lld: approval mail for %s%s of a domain of this order; "
 					     "not this order's (its CA order is %s): nothing done", run->msg.id,
@@ -422,6 +425,10 @@ static int record_approval(struct intake_run *run)
 	} else if (m.n_exact > 1)
 		rc = refuse_mail(run, &m, "approval_ambiguous",
 				 "CA approval mail matches several orders, not acted on");
+	else if (m.n_exact == 1 && !v->link_names_order)
+		rc = refuse_mail(run, &m, "approval_link_unnamed",
+				 "CA approval mail whose link does not name the CA order; not acted on "
+				 "(a person opens the CA's mail)");
 	else if (m.n_exact == 1 && !names_the_order(v, &m.exact[0]))
 		rc = refuse_other_names(run, &m, "approval_other_names");
 	else if (m.n_exact == 1)

@@ -44,6 +44,10 @@
  *	is refused and noted.  The CA order number comes from the approval
  *	link, the subject and the text: every value found must be the same,
  *	and the link may name it only once; otherwise the mail is ambiguous.
+ *	Only an approval whose link names the number (link_names_order) is
+ *	an order's own: text around a link may hold what a customer wrote
+ *	(an organisation or team name), and a link that names no order
+ *	cannot say whose it approves.
  *	The code comes from the links (a code in a query, when the profile's
  *	patterns take one there) and the text; two different codes, case
  *	counting, are ambiguous too.  The domain comes from the
@@ -52,8 +56,9 @@
  *	(a leading "*." is removed).  The text searched was normalised once
  *	(text_norm.c): a non-breaking hyphen inside a code is a hyphen.
  *	Values unseen could disagree with those seen, so a source that holds
- *	more than APPROVAL_MAX_CAPTURES captures of a field, or in which a
- *	pattern ran into its match limit, refuses the field: ambiguous.
+ *	more than APPROVAL_MAX_CAPTURES captures of a code or an order
+ *	number, or in which a pattern ran into its match limit, refuses it:
+ *	ambiguous.
  * LICENSE
  *	SPDX-License-Identifier: ISC
  */
@@ -324,7 +329,8 @@ static void capture_from(struct field *f, const struct pattern_list *list, const
 		return;
 	len = strlen(text);
 	n = pattern_list_find_all(list, text, len, spans, APPROVAL_MAX_CAPTURES, &more);
-	if (more) {			/* values unseen could disagree */
+	if (more && !f->is_domain) {	/* values unseen could disagree (the
+					 * domain is the first one found) */
 		if (!f->refused)
 			strlist_addf(f->reasons, "the %s holds more %s matches than are read (%d), or a "
 				     "pattern ran into its limit: refused", where, f->name,
@@ -384,16 +390,21 @@ static void extract_order_number(const struct ca_profile *p, const struct mail *
 				 const char *link, struct verdict *v)
 {
 	struct field f;
+	size_t  in_link;
 
 	field_init(&f, "CA order number", TOKEN_ORDER, 0, &v->reasons);
 	capture_from(&f, &p->order_number, link, "approval link");
-	if (f.seen > 1) {
+	if ((in_link = f.seen) > 1) {
 		strlist_add(&v->reasons, "ambiguous: the approval link names its order more than once");
 		v->ambiguous = 1;
 	}
 	capture_from(&f, &p->order_number, mail->subject, "subject");
 	capture_from(&f, &p->order_number, mail->text.data, "text");
 	v->ca_order = single_value(&f, v);
+	v->link_names_order = v->ca_order != NULL && in_link == 1;
+	if (v->ca_order && link && in_link == 0)
+		strlist_add(&v->reasons, "the approval link does not name the CA order number: the "
+			    "mail is noted, never acted on");
 	strlist_free(&f.values);
 }
 

@@ -210,7 +210,7 @@ void parser_explain(const struct parser *parser, const char *data, size_t len, s
 					parser->profiles.items[i] == chosen);
 		if (chosen == NULL)
 			sb_appends(out, "no profile: the sender is none of any profile's, and no link has "
-				   "the form of any profile's approval or reject link\n");
+				   "the form of any profile's approval link\n");
 	}
 	strlist_free(&reasons);
 	mail_free(&mail);

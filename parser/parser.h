@@ -47,6 +47,8 @@ struct verdict {
 	char   *link;			/* the approval link as a person would click it */
 	char   *code;			/* the validation code, if any */
 	char   *ca_order;		/* the CA's order number, if any */
+	int     link_names_order;	/* the approval link names ca_order: only
+					 * then is the approval an order's own */
 	char   *domain;			/* the domain to approve */
 
 	/* Certificate deliveries (also filled for other kinds when present). */

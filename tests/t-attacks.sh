@@ -144,6 +144,13 @@ done
 check_eq "an ambiguous mail changes no order" "$(state "$a")" "awaiting_approval"
 check_eq "and is recorded as an event of it" \
 	"$(mc show "$a" --json | python3 -c 'import json,sys; print(sum(e["kind"] == "approval_ambiguous" for e in json.load(sys.stdin)["events"]))')" "3"
+# Our CA order number in the subject and text, but not in the approval
+# link: the link cannot say whose order it approves.  An event, no more.
+expect_mail link-names-no-order "does not name the CA order"
+check_eq "a link that names no order changes no order" "$(state "$a")" "awaiting_approval"
+check_eq "and records no approval" "$(approvals)" "2"
+check_eq "it is an event of the order" \
+	"$(mc show "$a" --json | python3 -c 'import json,sys; print(sum(e["kind"] == "approval_link_unnamed" for e in json.load(sys.stdin)["events"]))')" "1"
 # A query that says two things, read as the CA's server reads it: a reject
 # action is a reject link (never taken), another order number or a
 # parameter the approval link never carries makes the mail ambiguous.

@@ -115,6 +115,11 @@ static const struct expect cases[] = {
 	/* a team name (text a user chose) in a genuine SSL.com mail: the approval
 	 * link it holds makes an approval that names no order, so it changes
 	 * none; its decline wording and order references are not taken */
+	/* a notification group's name ends a reminder's subject: the order
+	 * reference is taken only from the end of SSL.com's own subjects */
+	{F("hostile-sslcom-reminder-name.eml"), VERDICT_APPROVAL, "sslcom", T,
+	 "https://secure.ssl.com/domains/dcv_all_validate", NULL, NULL, NULL, NULL,
+	 "approval request: a link has the form of sslcom's approval link"},
 	{F("hostile-sslcom-team-name.eml"), VERDICT_APPROVAL, "sslcom", T,
 	 "https://secure.ssl.com/domains/dcv_all_validate", "0123456789abcdefghij", NULL, "www.example.com",
 	 NULL, "approval request: a link has the form of sslcom's approval link"},
