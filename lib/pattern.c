@@ -166,18 +166,14 @@ static pcre2_match_data *match_at(const struct pattern_list *list, size_t i,
 	return md;
 }
 
-static pcre2_match_data *match_from(const struct pattern_list *list, size_t i,
-				    const char *text, size_t len, size_t offset)
-{
-	int     failed;
-
-	return match_at(list, i, text, len, offset, &failed);
-}
+/* match_one - from the start; a limit reached counts as no match */
 
 static pcre2_match_data *match_one(const struct pattern_list *list, size_t i,
 				   const char *text, size_t len)
 {
-	return match_from(list, i, text, len, 0);
+	int     failed;
+
+	return match_at(list, i, text, len, 0, &failed);
 }
 
 int pattern_list_match(const struct pattern_list *list, const char *text, size_t len)
